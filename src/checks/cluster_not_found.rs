@@ -1,0 +1,88 @@
+//! `cluster-not-found`: the cluster asked for does not exist (DescribeClusters
+//! `failures[].reason = MISSING`) or has been deleted (status `INACTIVE`).
+//! No task can start in it, whatever its key.
+
+use super::{CheckMeta, ClusterCtx};
+use crate::finding::Finding;
+use crate::inventory::ClusterLookup;
+
+pub static META: CheckMeta = CheckMeta {
+    id: "cluster-not-found",
+    title: "The cluster exists and is not deleted",
+};
+
+pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
+    let c = ctx.cluster;
+    let message = match &c.lookup {
+        ClusterLookup::Missing { reason, detail } => format!(
+            "Cluster {} was not found in {} (DescribeClusters: {reason}{}).",
+            c.name,
+            c.region,
+            detail
+                .as_deref()
+                .map(|d| format!(", {d}"))
+                .unwrap_or_default()
+        ),
+        ClusterLookup::Found { status, .. } if status == "INACTIVE" => {
+            format!(
+                "Cluster {} in {} has been deleted (status INACTIVE).",
+                c.name, c.region
+            )
+        }
+        _ => return Vec::new(),
+    };
+    vec![Finding::fail(META.id, message).with_remediation(format!(
+        "Check the cluster name and Region: aws ecs list-clusters --region {}",
+        c.region
+    ))]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::CheckOptions;
+    use crate::checks::testing::*;
+    use crate::finding::Verdict;
+    use crate::inventory::Usage;
+
+    #[test]
+    fn cluster_lookup_table() {
+        // (lookup, verdict)
+        let cases = [
+            (
+                ClusterLookup::Missing {
+                    reason: "MISSING".into(),
+                    detail: None,
+                },
+                Verdict::Fail,
+            ),
+            (
+                ClusterLookup::Found {
+                    status: "INACTIVE".into(),
+                    key_usages: vec![],
+                },
+                Verdict::Fail,
+            ),
+            (
+                ClusterLookup::Found {
+                    status: "ACTIVE".into(),
+                    key_usages: vec![],
+                },
+                Verdict::Pass,
+            ),
+            (
+                ClusterLookup::Found {
+                    status: "PROVISIONING".into(),
+                    key_usages: vec![],
+                },
+                Verdict::Pass,
+            ),
+        ];
+        for (lookup, verdict) in cases {
+            let mut inv = one_usage(Usage::FargateEphemeralStorage, None, None);
+            inv.clusters[0].lookup = lookup.clone();
+            let findings = eval(evaluate, &inv, &CheckOptions::default());
+            assert_eq!(worst(&findings), verdict, "{lookup:?}");
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! The checks: pure, synchronous functions from an [`Inventory`] to findings.
+//!
+//! A check never calls AWS, reads the clock or the environment: "now" is the
+//! inventory's `collected_at`, and every option arrives in [`CheckOptions`].
+//! That is what makes `--inventory` replays and table-driven tests exact.
+//!
+//! Each check lives in its own file with a `META` (its stable id, documented
+//! in `docs/checks.md`) and an `evaluate` function, and is listed once in
+//! [`REGISTRY`]. Checks that need a fact which was not read say *unknown*
+//! through `key-unreadable` / `cluster-unreadable`, and otherwise stay silent
+//! rather than guess.
+
+mod alias_reference;
+mod cluster_not_found;
+mod cluster_unreadable;
+mod custom_key_store;
+mod key_manager;
+mod key_material_expiry;
+mod key_not_found;
+mod key_region;
+mod key_state;
+mod key_type;
+mod key_unreadable;
+mod multi_region;
+mod no_key;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+use jiff::Timestamp;
+
+use crate::finding::{Finding, Severity, Verdict};
+use crate::inventory::{
+    Cluster, ClusterLookup, Inventory, KeyLookup, KeyMetadata, KeyRecord, KeyUsage, Usage,
+};
+
+/// A check's identity, shared by every renderer and the docs.
+#[derive(Debug)]
+pub struct CheckMeta {
+    /// Stable kebab-case id; a heading in `docs/checks.md`.
+    pub id: &'static str,
+    /// One line saying what the check looks at.
+    pub title: &'static str,
+}
+
+/// A registered check.
+pub struct Check {
+    pub meta: &'static CheckMeta,
+    pub evaluate: fn(&ClusterCtx<'_>) -> Vec<Finding>,
+}
+
+/// Every check, in the order their findings are listed.
+pub static REGISTRY: &[Check] = &[
+    Check {
+        meta: &cluster_not_found::META,
+        evaluate: cluster_not_found::evaluate,
+    },
+    Check {
+        meta: &cluster_unreadable::META,
+        evaluate: cluster_unreadable::evaluate,
+    },
+    Check {
+        meta: &no_key::META,
+        evaluate: no_key::evaluate,
+    },
+    Check {
+        meta: &key_unreadable::META,
+        evaluate: key_unreadable::evaluate,
+    },
+    Check {
+        meta: &key_not_found::META,
+        evaluate: key_not_found::evaluate,
+    },
+    Check {
+        meta: &key_state::META,
+        evaluate: key_state::evaluate,
+    },
+    Check {
+        meta: &key_manager::META,
+        evaluate: key_manager::evaluate,
+    },
+    Check {
+        meta: &key_type::META,
+        evaluate: key_type::evaluate,
+    },
+    Check {
+        meta: &multi_region::META,
+        evaluate: multi_region::evaluate,
+    },
+    Check {
+        meta: &alias_reference::META,
+        evaluate: alias_reference::evaluate,
+    },
+    Check {
+        meta: &key_region::META,
+        evaluate: key_region::evaluate,
+    },
+    Check {
+        meta: &key_material_expiry::META,
+        evaluate: key_material_expiry::evaluate,
+    },
+    Check {
+        meta: &custom_key_store::META,
+        evaluate: custom_key_store::evaluate,
+    },
+];
+
+/// Knobs the user sets that change what a check concludes.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Imported key material expiring within this many days fails.
+    pub horizon_days: i64,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self { horizon_days: 30 }
+    }
+}
+
+/// Runs every check on every cluster; the findings come back in cluster order.
+pub fn run(inventory: &Inventory, options: &CheckOptions) -> Vec<Vec<Finding>> {
+    inventory
+        .clusters
+        .iter()
+        .map(|cluster| {
+            let ctx = ClusterCtx {
+                inventory,
+                cluster,
+                options,
+            };
+            REGISTRY
+                .iter()
+                .flat_map(|check| (check.evaluate)(&ctx))
+                .collect()
+        })
+        .collect()
+}
+
+/// What a check sees: one cluster, with the inventory around it.
+pub struct ClusterCtx<'a> {
+    pub inventory: &'a Inventory,
+    pub cluster: &'a Cluster,
+    pub options: &'a CheckOptions,
+}
+
+impl<'a> ClusterCtx<'a> {
+    /// "Now", as far as checks are concerned.
+    pub fn now(&self) -> Timestamp {
+        self.inventory.collected_at
+    }
+
+    /// The cluster's key usages, each with the key record it points at. Empty
+    /// when the cluster was not found or could not be read.
+    pub fn usages(&self) -> impl Iterator<Item = UsageCtx<'a>> + use<'a> {
+        let usages: &'a [KeyUsage] = match &self.cluster.lookup {
+            ClusterLookup::Found { key_usages, .. } => key_usages,
+            _ => &[],
+        };
+        let inventory = self.inventory;
+        let cluster = self.cluster;
+        usages.iter().map(move |usage| UsageCtx {
+            cluster,
+            usage,
+            key: inventory.key_for(usage),
+        })
+    }
+
+    /// Applies `f` to every usage whose key DescribeKey found.
+    pub fn for_each_described(
+        &self,
+        f: impl Fn(&UsageCtx<'a>, &KeyMetadata) -> Option<Finding>,
+    ) -> Vec<Finding> {
+        self.usages()
+            .filter_map(|u| u.metadata().and_then(|m| f(&u, m)))
+            .collect()
+    }
+}
+
+/// One key usage of one cluster.
+pub struct UsageCtx<'a> {
+    pub cluster: &'a Cluster,
+    pub usage: &'a KeyUsage,
+    pub key: Option<&'a KeyRecord>,
+}
+
+impl<'a> UsageCtx<'a> {
+    /// The key reference as configured on the cluster.
+    pub fn configured(&self) -> Option<&'a str> {
+        self.usage.configured.as_deref()
+    }
+
+    /// DescribeKey's answer, when it found the key.
+    pub fn metadata(&self) -> Option<&'a KeyMetadata> {
+        match &self.key?.describe {
+            KeyLookup::Found { metadata } => Some(metadata),
+            _ => None,
+        }
+    }
+
+    /// The best name for the key: its ARN when known, else as configured.
+    pub fn key_label(&self) -> &'a str {
+        self.metadata()
+            .map(|m| m.arn.as_str())
+            .or(self.configured())
+            .unwrap_or("(none)")
+    }
+
+    /// The Region whose KMS holds the key (where remediation commands go).
+    pub fn key_region(&self) -> &'a str {
+        self.key
+            .map_or(self.cluster.region.as_str(), |k| k.region.as_str())
+    }
+
+    /// What a broken key does to this usage, for the end of a message.
+    pub fn impact(&self) -> &'static str {
+        match self.usage.usage {
+            Usage::FargateEphemeralStorage => {
+                "Running tasks keep running, but new Fargate tasks, scale-outs and replacements will fail to start."
+            }
+            Usage::ManagedStorage => {
+                "Running tasks keep running, but new tasks, scale-outs and replacements that attach ECS-managed EBS volumes will fail to start."
+            }
+            Usage::ExecuteCommand => {
+                "Tasks still start, but ECS Exec sessions (aws ecs execute-command) into them will fail."
+            }
+        }
+    }
+
+    /// A finding for a key that cannot be used: it fails the cluster when the
+    /// usage blocks task launches, and is a warning when it does not (ECS Exec).
+    pub fn broken(&self, check: &'static str, message: impl Into<String>) -> Finding {
+        let message = format!(
+            "{} key {}: {} {}",
+            self.role(),
+            self.key_label(),
+            message.into(),
+            self.impact()
+        );
+        let finding = if self.usage.usage.blocks_launch() {
+            Finding::fail(check, message)
+        } else {
+            Finding::warning(check, message)
+        };
+        self.attach(finding)
+    }
+
+    /// Ties a finding to this usage and its configured key.
+    pub fn attach(&self, finding: Finding) -> Finding {
+        finding.with_usage(self.usage.usage, self.configured())
+    }
+
+    /// The usage in words, for the start of a message.
+    pub fn role(&self) -> &'static str {
+        match self.usage.usage {
+            Usage::FargateEphemeralStorage => "Fargate ephemeral storage",
+            Usage::ManagedStorage => "ECS-managed EBS storage",
+            Usage::ExecuteCommand => "ECS Exec",
+        }
+    }
+
+    /// `aws ecs update-cluster` pointing this usage at `key`.
+    pub fn update_cluster_command(&self, key: &str) -> String {
+        let inner = match self.usage.usage {
+            Usage::FargateEphemeralStorage => {
+                format!(
+                    r#"{{"managedStorageConfiguration":{{"fargateEphemeralStorageKmsKeyId":"{key}"}}}}"#
+                )
+            }
+            Usage::ManagedStorage => {
+                format!(r#"{{"managedStorageConfiguration":{{"kmsKeyId":"{key}"}}}}"#)
+            }
+            Usage::ExecuteCommand => {
+                format!(r#"{{"executeCommandConfiguration":{{"kmsKeyId":"{key}"}}}}"#)
+            }
+        };
+        let mut cmd = format!(
+            "aws ecs update-cluster --cluster {} --region {} --configuration '{inner}'",
+            self.cluster.name, self.cluster.region
+        );
+        if self.usage.usage == Usage::FargateEphemeralStorage {
+            cmd.push_str(
+                "\n(then redeploy each service: the new key applies only to new deployments)",
+            );
+        }
+        cmd
+    }
+}
+
+/// The severity a verdict effect is reported with, for checks that need to
+/// build a finding by hand.
+pub fn severity_for(verdict: Verdict) -> Severity {
+    match verdict {
+        Verdict::Pass => Severity::Info,
+        Verdict::Unknown => Severity::Warning,
+        Verdict::Fail => Severity::Error,
+    }
+}
+
+/// Formats a timestamp as a day and minute in UTC, for messages.
+pub fn format_time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Whole days from `now` until `then` (negative when `then` is past).
+pub fn days_until(now: Timestamp, then: Timestamp) -> i64 {
+    (then.as_second() - now.as_second()).div_euclid(86_400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn check_ids_are_unique_and_documented() {
+        let docs = include_str!("../../docs/checks.md");
+        let mut seen = HashSet::new();
+        for check in REGISTRY {
+            assert!(
+                seen.insert(check.meta.id),
+                "duplicate check id {}",
+                check.meta.id
+            );
+            assert!(
+                docs.contains(&format!("## `{}`", check.meta.id)),
+                "docs/checks.md has no section for {}",
+                check.meta.id
+            );
+        }
+    }
+
+    #[test]
+    fn days_until_floors() {
+        let now: Timestamp = "2026-11-30T00:00:00Z".parse().unwrap();
+        assert_eq!(days_until(now, "2026-12-07T00:00:00Z".parse().unwrap()), 7);
+        assert_eq!(days_until(now, "2026-12-06T23:59:59Z".parse().unwrap()), 6);
+        assert_eq!(days_until(now, "2026-11-29T12:00:00Z".parse().unwrap()), -1);
+    }
+}

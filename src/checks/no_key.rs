@@ -1,0 +1,63 @@
+//! `no-key-configured`: a usage with no customer managed key uses an AWS
+//! owned key, which is always available. Nothing to check; say so, so that an
+//! operator can tell "passed" from "not looked at".
+
+use super::{CheckMeta, ClusterCtx};
+use crate::finding::Finding;
+
+pub static META: CheckMeta = CheckMeta {
+    id: "no-key-configured",
+    title: "No customer managed key is configured: AWS owned key, nothing to check",
+};
+
+pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
+    ctx.usages()
+        .filter(|u| u.configured().is_none())
+        .map(|u| {
+            u.attach(Finding::info(
+                META.id,
+                format!(
+                    "{}: no customer managed key configured ({}); AWS owned key, nothing to check.",
+                    u.role(),
+                    u.usage.usage.config_field()
+                ),
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::CheckOptions;
+    use crate::checks::testing::*;
+    use crate::finding::{Severity, Verdict};
+    use crate::inventory::Usage;
+
+    #[test]
+    fn unconfigured_usages_are_informational_passes() {
+        let inv = one_usage(Usage::FargateEphemeralStorage, None, None);
+        let findings = eval(evaluate, &inv, &CheckOptions::default());
+        assert_eq!(findings.len(), 3);
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.verdict == Verdict::Pass && f.severity == Severity::Info)
+        );
+    }
+
+    #[test]
+    fn configured_usage_is_not_reported() {
+        let findings = eval(
+            evaluate,
+            &fargate_key(healthy("k")),
+            &CheckOptions::default(),
+        );
+        assert_eq!(findings.len(), 2);
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.usage != Some(Usage::FargateEphemeralStorage))
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! Fixture builders for the checks' table-driven unit tests.
+
+use crate::finding::{Finding, Verdict};
+use crate::inventory::{
+    Cluster, ClusterLookup, Gap, Inventory, KeyLookup, KeyMetadata, KeyRecord, KeyUsage, Usage,
+};
+
+use super::{CheckOptions, ClusterCtx};
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+pub const NOW: &str = "2026-11-30T12:00:00Z";
+
+pub fn key_arn(id: &str) -> String {
+    format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{id}")
+}
+
+/// A key that passes every check: enabled, customer managed, symmetric,
+/// single-Region, KMS-generated material.
+pub fn healthy(id: &str) -> KeyMetadata {
+    KeyMetadata {
+        arn: key_arn(id),
+        key_id: id.to_string(),
+        account_id: Some(ACCOUNT.to_string()),
+        key_state: Some("Enabled".to_string()),
+        key_manager: Some("CUSTOMER".to_string()),
+        key_spec: Some("SYMMETRIC_DEFAULT".to_string()),
+        key_usage: Some("ENCRYPT_DECRYPT".to_string()),
+        origin: Some("AWS_KMS".to_string()),
+        multi_region: Some(false),
+        ..KeyMetadata::default()
+    }
+}
+
+pub fn found(m: KeyMetadata) -> KeyLookup {
+    KeyLookup::Found {
+        metadata: Box::new(m),
+    }
+}
+
+pub fn gap(code: &str) -> Gap {
+    Gap {
+        operation: "kms:DescribeKey".to_string(),
+        resource: key_arn("k"),
+        code: code.to_string(),
+        message: "simulated".to_string(),
+    }
+}
+
+/// An inventory holding one cluster, `prod`, whose `usage` names `configured`
+/// and whose key lookup gave `lookup`. The other usages name no key.
+pub fn one_usage(usage: Usage, configured: Option<&str>, lookup: Option<KeyLookup>) -> Inventory {
+    let mut inv = Inventory::new(NOW.parse().unwrap(), vec![REGION.to_string()]);
+    let cluster_arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod");
+    let mut key_usages = Vec::new();
+    for u in Usage::ALL {
+        let (configured, reference) = if u == usage {
+            let reference =
+                configured.map(|c| crate::inventory::key_lookup_reference(c, &cluster_arn, REGION));
+            (configured.map(str::to_string), reference)
+        } else {
+            (None, None)
+        };
+        if let (Some((region, reference)), Some(lookup)) = (&reference, &lookup) {
+            inv.keys.insert(
+                reference.clone(),
+                KeyRecord {
+                    reference: reference.clone(),
+                    region: region.clone(),
+                    describe: lookup.clone(),
+                },
+            );
+        }
+        key_usages.push(KeyUsage {
+            usage: u,
+            configured,
+            lookup: reference.map(|r| r.1),
+        });
+    }
+    inv.clusters.push(Cluster {
+        name: "prod".to_string(),
+        arn: Some(cluster_arn),
+        region: REGION.to_string(),
+        lookup: ClusterLookup::Found {
+            status: "ACTIVE".to_string(),
+            key_usages,
+        },
+    });
+    inv
+}
+
+/// The Fargate usage configured with `key_arn(id)` and DescribeKey giving `m`.
+pub fn fargate_key(m: KeyMetadata) -> Inventory {
+    let arn = m.arn.clone();
+    one_usage(Usage::FargateEphemeralStorage, Some(&arn), Some(found(m)))
+}
+
+/// Runs one check's `evaluate` on the first cluster.
+pub fn eval(
+    evaluate: fn(&ClusterCtx<'_>) -> Vec<Finding>,
+    inv: &Inventory,
+    options: &CheckOptions,
+) -> Vec<Finding> {
+    let ctx = ClusterCtx {
+        inventory: inv,
+        cluster: &inv.clusters[0],
+        options,
+    };
+    evaluate(&ctx)
+}
+
+/// The worst verdict among findings (pass when there are none).
+pub fn worst(findings: &[Finding]) -> Verdict {
+    findings
+        .iter()
+        .map(|f| f.verdict)
+        .max()
+        .unwrap_or(Verdict::Pass)
+}

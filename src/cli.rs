@@ -1,0 +1,95 @@
+//! The command line: clap derive, with the doc comments as `--help`.
+//!
+//! Parsing only validates; `app` turns the arguments into a run.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
+
+use crate::render::Format;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  every cluster passes: new tasks can start
+  1  at least one cluster will fail to start new tasks (outranks 2)
+  2  nothing fails, but something could not be verified (unknown)
+  3  the tool could not run: bad arguments, unreadable file, no credentials, no region";
+
+/// Would new Amazon ECS tasks on Fargate fail to start because of their KMS key?
+///
+/// Reads each cluster's storage-encryption configuration, follows every key
+/// that new tasks would use, and says per cluster: pass, fail (with the fix),
+/// or unknown (with what could not be read). Read-only: it only calls
+/// Describe, List and Get APIs, and prints remediation without running it.
+#[derive(Debug, Parser)]
+#[command(name = "ecs-key-preflight", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// More logs on stderr (-v: info, -vv: debug, -vvv: trace, AWS SDK included).
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check clusters and their keys, and report a verdict per cluster.
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Cluster name or ARN to check (repeatable). Default: every cluster in the Region(s).
+    #[arg(short, long = "cluster", value_name = "NAME|ARN")]
+    pub clusters: Vec<String>,
+
+    /// AWS Region to check (repeatable). Default: AWS_REGION, or the profile's region.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+
+    /// Named profile from the AWS config files. Default: AWS_PROFILE, or "default".
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human, env = "ECS_KEY_PREFLIGHT_FORMAT")]
+    pub format: Format,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// When to color the human report. NO_COLOR is honoured under "auto".
+    #[arg(long, value_enum, default_value_t = ColorMode::Auto, value_name = "WHEN")]
+    pub color: ColorMode,
+
+    /// Imported key material expiring within DAYS makes the cluster fail (beyond it: a warning).
+    #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(0..=3650))]
+    pub horizon: u16,
+
+    /// Also write the collected facts to FILE (JSON), for --inventory or a bug report.
+    #[arg(long, value_name = "FILE")]
+    pub save_inventory: Option<PathBuf>,
+
+    /// Evaluate a saved inventory FILE instead of calling AWS (no AWS call is made).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["clusters", "regions", "profile", "save_inventory"])]
+    pub inventory: Option<PathBuf>,
+
+    /// At most N AWS requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Give up on one AWS call (retries included) after SECONDS; it is then reported as unknown.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=3600))]
+    pub timeout: u16,
+}
+
+/// The `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorMode {
+    Auto,
+    Always,
+    Never,
+}

@@ -1,0 +1,161 @@
+//! Collection: the only code that talks to AWS.
+//!
+//! It reads, never writes: every call here is a List, Describe or Get. It
+//! fans out under a concurrency bound, pages through every list, describes
+//! each distinct key once however many clusters use it, and records whatever
+//! it could not read as a [`Gap`](crate::inventory::Gap) in the
+//! [`Inventory`] instead of failing the run.
+
+mod ecs;
+mod error;
+mod kms;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use aws_config::SdkConfig;
+use jiff::Timestamp;
+
+use crate::inventory::{Arn, Inventory};
+
+pub use error::gap;
+
+/// What to look at.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Regions to search; at least one.
+    pub regions: Vec<String>,
+    /// Cluster names or ARNs; empty means every cluster in every region.
+    pub clusters: Vec<String>,
+}
+
+/// How hard to push.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// At most this many AWS requests in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for CollectOptions {
+    fn default() -> Self {
+        Self { concurrency: 8 }
+    }
+}
+
+/// Hands out per-Region clients. A trait so that tests can hand out clients
+/// wired to `aws-smithy-mocks` instead of the network.
+pub trait Clients: Send + Sync {
+    fn ecs(&self, region: &str) -> aws_sdk_ecs::Client;
+    fn kms(&self, region: &str) -> aws_sdk_kms::Client;
+}
+
+/// Real clients from one shared SDK configuration, one per service and Region.
+pub struct SdkClients {
+    config: SdkConfig,
+    ecs: Mutex<HashMap<String, aws_sdk_ecs::Client>>,
+    kms: Mutex<HashMap<String, aws_sdk_kms::Client>>,
+}
+
+impl SdkClients {
+    pub fn new(config: SdkConfig) -> Self {
+        Self {
+            config,
+            ecs: Mutex::default(),
+            kms: Mutex::default(),
+        }
+    }
+}
+
+impl Clients for SdkClients {
+    fn ecs(&self, region: &str) -> aws_sdk_ecs::Client {
+        let mut cache = self.ecs.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let conf = aws_sdk_ecs::config::Builder::from(&self.config)
+                    .region(aws_sdk_ecs::config::Region::new(region.to_string()))
+                    .build();
+                aws_sdk_ecs::Client::from_conf(conf)
+            })
+            .clone()
+    }
+
+    fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        let mut cache = self.kms.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let conf = aws_sdk_kms::config::Builder::from(&self.config)
+                    .region(aws_sdk_kms::config::Region::new(region.to_string()))
+                    .build();
+                aws_sdk_kms::Client::from_conf(conf)
+            })
+            .clone()
+    }
+}
+
+/// Collects the inventory for `scope`. Never fails: what cannot be read is a gap.
+pub async fn collect(
+    clients: &dyn Clients,
+    scope: &Scope,
+    options: &CollectOptions,
+    collected_at: Timestamp,
+) -> Inventory {
+    let mut inventory = Inventory::new(collected_at, scope.regions.clone());
+    inventory.requested_clusters = scope.clusters.clone();
+    let concurrency = options.concurrency.max(1);
+
+    // Which clusters to describe, per Region. A cluster ARN names its own
+    // Region; a bare name is looked for in every Region in scope.
+    let mut targets: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if scope.clusters.is_empty() {
+        let listed = ecs::list_all(clients, &scope.regions, concurrency).await;
+        for (region, result) in listed {
+            match result {
+                Ok(arns) => {
+                    targets.entry(region).or_default().extend(arns);
+                }
+                Err(gap) => inventory.gaps.push(gap),
+            }
+        }
+    } else {
+        for reference in &scope.clusters {
+            match Arn::parse(reference) {
+                Some(arn) if !arn.region.is_empty() => targets
+                    .entry(arn.region.to_string())
+                    .or_default()
+                    .push(reference.clone()),
+                _ => {
+                    for region in &scope.regions {
+                        targets
+                            .entry(region.clone())
+                            .or_default()
+                            .push(reference.clone());
+                    }
+                }
+            }
+        }
+    }
+    for refs in targets.values_mut() {
+        let mut seen = BTreeSet::new();
+        refs.retain(|r| seen.insert(r.clone()));
+    }
+
+    inventory.clusters = ecs::describe_all(clients, targets, concurrency).await;
+    inventory
+        .clusters
+        .sort_by(|a, b| (&a.region, &a.name, &a.arn).cmp(&(&b.region, &b.name, &b.arn)));
+    inventory
+        .clusters
+        .dedup_by(|a, b| a.arn.is_some() && a.arn == b.arn);
+
+    let wanted: BTreeSet<(String, String)> = inventory
+        .clusters
+        .iter()
+        .flat_map(ecs::key_lookups)
+        .collect();
+    for record in kms::describe_all(clients, wanted, concurrency).await {
+        inventory.keys.insert(record.reference.clone(), record);
+    }
+    inventory
+}

@@ -1,0 +1,39 @@
+//! Errors that stop a run (exit code 3). Everything AWS could not tell us is
+//! *not* an error: it is a gap in the inventory, and the verdict is unknown.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("no AWS Region configured")]
+    NoRegion,
+    #[error("no usable AWS credentials: {0}")]
+    NoCredentials(String),
+    #[error("cannot read inventory {}: {reason}", path.display())]
+    Inventory { path: PathBuf, reason: String },
+    #[error("cannot write {what} {}: {source}", path.display())]
+    Write {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl AppError {
+    /// A one-line hint on what to do next, when there is one.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            AppError::NoRegion => {
+                Some("pass --region, set AWS_REGION, or set a region in your AWS profile")
+            }
+            AppError::NoCredentials(_) => Some(
+                "set AWS_PROFILE or pass --profile (run `aws sso login` for SSO profiles), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            ),
+            AppError::Inventory { .. } => {
+                Some("an inventory is the JSON written by --save-inventory")
+            }
+            AppError::Write { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! The facts a run collected, as our own serde structs.
+//!
+//! This is the seam between `collect/` (which talks to AWS) and `checks/`
+//! (which must not). Nothing here names an SDK type, so an inventory can be
+//! saved with `--save-inventory`, replayed with `--inventory`, hand-written as
+//! a test fixture, and survive SDK upgrades. Anything that could not be read
+//! is recorded as a [`Gap`] in place of the fact, never silently left out:
+//! the checks turn gaps into *unknown*.
+
+mod arn;
+
+pub use arn::{Arn, is_alias_reference, key_lookup_reference};
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Version of the inventory file format. Bumped on any change that an older
+/// reader would misread; readers refuse versions they do not know.
+pub const INVENTORY_SCHEMA_VERSION: u32 = 1;
+
+/// Everything one run knows, for every region and cluster in scope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inventory {
+    pub schema_version: u32,
+    /// When collection started. Checks use this as "now", never the clock, so
+    /// that a replayed inventory gives the same verdicts it gave live.
+    pub collected_at: Timestamp,
+    /// Regions that were searched for clusters.
+    pub regions: Vec<String>,
+    /// Cluster names or ARNs the user asked for; empty means "every cluster".
+    #[serde(default)]
+    pub requested_clusters: Vec<String>,
+    #[serde(default)]
+    pub clusters: Vec<Cluster>,
+    /// Keys by lookup reference (see [`key_lookup_reference`]): each distinct
+    /// key is described once, however many clusters and usages point at it.
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeyRecord>,
+    /// Facts about the scope itself that could not be read (for example
+    /// ListClusters denied in one region): the run cannot claim "all pass".
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
+}
+
+impl Inventory {
+    /// An empty inventory for the given regions, stamped with `collected_at`.
+    pub fn new(collected_at: Timestamp, regions: Vec<String>) -> Self {
+        Self {
+            schema_version: INVENTORY_SCHEMA_VERSION,
+            collected_at,
+            regions,
+            requested_clusters: Vec::new(),
+            clusters: Vec::new(),
+            keys: BTreeMap::new(),
+            gaps: Vec::new(),
+        }
+    }
+
+    /// The key record a usage points at, if the usage names a key.
+    pub fn key_for(&self, usage: &KeyUsage) -> Option<&KeyRecord> {
+        usage.lookup.as_deref().and_then(|k| self.keys.get(k))
+    }
+}
+
+/// One cluster in scope: found, missing, or unreadable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// The cluster name (from the ARN when found, else as requested).
+    pub name: String,
+    /// The cluster ARN when AWS told us one.
+    #[serde(default)]
+    pub arn: Option<String>,
+    pub region: String,
+    pub lookup: ClusterLookup,
+}
+
+/// What DescribeClusters said about a cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClusterLookup {
+    Found {
+        /// `ACTIVE`, `PROVISIONING`, `DEPROVISIONING`, `FAILED` or `INACTIVE`.
+        status: String,
+        /// Always the three usages, in [`Usage`] order, configured or not.
+        key_usages: Vec<KeyUsage>,
+    },
+    /// DescribeClusters listed it under `failures` (reason `MISSING`, usually).
+    Missing {
+        reason: String,
+        #[serde(default)]
+        detail: Option<String>,
+    },
+    /// DescribeClusters itself failed for the batch holding this cluster.
+    Unreadable { gap: Gap },
+}
+
+/// The roles a KMS key plays for new tasks in a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Usage {
+    /// `managedStorageConfiguration.fargateEphemeralStorageKmsKeyId`.
+    FargateEphemeralStorage,
+    /// `managedStorageConfiguration.kmsKeyId`: ECS-managed EBS volumes.
+    ManagedStorage,
+    /// `executeCommandConfiguration.kmsKeyId`: ECS Exec session data.
+    ExecuteCommand,
+}
+
+impl Usage {
+    pub const ALL: [Usage; 3] = [
+        Usage::FargateEphemeralStorage,
+        Usage::ManagedStorage,
+        Usage::ExecuteCommand,
+    ];
+
+    /// The snake_case name used in JSON and on the terminal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Usage::FargateEphemeralStorage => "fargate_ephemeral_storage",
+            Usage::ManagedStorage => "managed_storage",
+            Usage::ExecuteCommand => "execute_command",
+        }
+    }
+
+    /// The cluster configuration field the key is read from.
+    pub fn config_field(self) -> &'static str {
+        match self {
+            Usage::FargateEphemeralStorage => {
+                "managedStorageConfiguration.fargateEphemeralStorageKmsKeyId"
+            }
+            Usage::ManagedStorage => "managedStorageConfiguration.kmsKeyId",
+            Usage::ExecuteCommand => "executeCommandConfiguration.kmsKeyId",
+        }
+    }
+
+    /// Whether a broken key stops new tasks from starting. An ECS Exec key
+    /// only breaks exec sessions; tasks start without it.
+    pub fn blocks_launch(self) -> bool {
+        !matches!(self, Usage::ExecuteCommand)
+    }
+}
+
+/// One usage of one cluster and the key it names, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyUsage {
+    pub usage: Usage,
+    /// The key reference exactly as the cluster configuration holds it.
+    #[serde(default)]
+    pub configured: Option<String>,
+    /// The key's entry in [`Inventory::keys`].
+    #[serde(default)]
+    pub lookup: Option<String>,
+}
+
+/// What DescribeKey said about one key reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRecord {
+    /// The reference sent to DescribeKey (an ARN wherever one can be built).
+    pub reference: String,
+    /// The region whose KMS endpoint was asked.
+    pub region: String,
+    pub describe: KeyLookup,
+}
+
+/// Outcome of DescribeKey.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+pub enum KeyLookup {
+    Found {
+        metadata: Box<KeyMetadata>,
+    },
+    /// KMS answered NotFoundException: the key (or alias) does not exist.
+    NotFound {
+        message: String,
+    },
+    Unreadable {
+        gap: Gap,
+    },
+}
+
+/// The DescribeKey fields the checks use. Enumerations are kept as the strings
+/// AWS sent, so a value this version does not know survives a save/replay and
+/// the checks can say "unknown value" rather than guess.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyMetadata {
+    pub arn: String,
+    pub key_id: String,
+    #[serde(default)]
+    pub account_id: Option<String>,
+    #[serde(default)]
+    pub key_state: Option<String>,
+    #[serde(default)]
+    pub key_manager: Option<String>,
+    #[serde(default)]
+    pub key_spec: Option<String>,
+    #[serde(default)]
+    pub key_usage: Option<String>,
+    #[serde(default)]
+    pub origin: Option<String>,
+    #[serde(default)]
+    pub multi_region: Option<bool>,
+    #[serde(default)]
+    pub multi_region_key_type: Option<String>,
+    #[serde(default)]
+    pub custom_key_store_id: Option<String>,
+    #[serde(default)]
+    pub deletion_date: Option<Timestamp>,
+    #[serde(default)]
+    pub pending_deletion_window_in_days: Option<i32>,
+    #[serde(default)]
+    pub valid_to: Option<Timestamp>,
+    #[serde(default)]
+    pub expiration_model: Option<String>,
+}
+
+/// A fact that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gap {
+    /// The AWS operation, e.g. `kms:DescribeKey`.
+    pub operation: String,
+    /// What it was about: a key reference, a cluster, a region.
+    pub resource: String,
+    /// The AWS error code (`AccessDeniedException`, `ThrottlingException`) or
+    /// our own for transport failures (`Timeout`, `EndpointUnreachable`).
+    pub code: String,
+    pub message: String,
+}
+
+impl Gap {
+    /// A one-line account of the gap for messages.
+    pub fn describe(&self) -> String {
+        if self.message.is_empty() {
+            format!(
+                "{} on {} failed: {}",
+                self.operation, self.resource, self.code
+            )
+        } else {
+            format!(
+                "{} on {} failed: {}: {}",
+                self.operation, self.resource, self.code, self.message
+            )
+        }
+    }
+}
+
+/// Parsed inventory plus the check that it is a version we understand.
+pub fn from_json(text: &str) -> Result<Inventory, String> {
+    #[derive(Deserialize)]
+    struct Version {
+        schema_version: Option<u32>,
+    }
+    let version: Version =
+        serde_json::from_str(text).map_err(|e| format!("not an inventory JSON file: {e}"))?;
+    match version.schema_version {
+        Some(INVENTORY_SCHEMA_VERSION) => {}
+        Some(v) => {
+            return Err(format!(
+                "inventory schema_version {v} is not supported (this build reads {INVENTORY_SCHEMA_VERSION})"
+            ));
+        }
+        None => return Err("not an inventory: schema_version is missing".to_string()),
+    }
+    serde_json::from_str(text).map_err(|e| format!("invalid inventory: {e}"))
+}

@@ -1,0 +1,16 @@
+//! ecs-key-preflight: would new Amazon ECS tasks on Fargate fail to start
+//! because of their KMS key?
+//!
+//! The pipeline is `cli` → [`collect`] (the only AWS code) → [`inventory`]
+//! (plain facts) → [`checks`] (pure functions) → [`report`] (verdicts, exit
+//! code) → [`render`] (one module per format, writing to any `Write`).
+
+pub mod app;
+pub mod checks;
+pub mod cli;
+pub mod collect;
+pub mod error;
+pub mod finding;
+pub mod inventory;
+pub mod render;
+pub mod report;

@@ -1,0 +1,81 @@
+//! Entry point: parse arguments, start the runtime, run, and map the outcome
+//! to an exit code. The only place that decides how the process ends.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use ecs_key_preflight::cli::{Cli, Command};
+use ecs_key_preflight::report::exit;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                // clap's own code for usage errors is 2, which here means "unknown".
+                _ => ExitCode::from(exit::ERROR),
+            };
+        }
+    };
+    init_logging(cli.verbose);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::ERROR);
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Check(args) => ecs_key_preflight::app::check(args).await,
+        }
+    });
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+/// Logs go to stderr so that stdout carries only the report.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => tracing::Level::ERROR,
+        1 => tracing::Level::INFO,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    // Below -vvv the SDK only speaks when it fails; its debug output is a
+    // flood, and its warnings (an instance-metadata probe off EC2) are noise
+    // that our own error message already explains.
+    let sdk_level = match verbose {
+        0 => tracing::Level::ERROR,
+        1 | 2 => tracing::Level::WARN,
+        _ => level,
+    };
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("ecs_key_preflight", level)
+        .with_default(sdk_level);
+    use tracing_subscriber::prelude::*;
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false),
+        )
+        .with(filter)
+        .init();
+}

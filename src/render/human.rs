@@ -1,0 +1,135 @@
+//! `--format human`: for an operator at a terminal. One line per cluster with
+//! its verdict, the key each usage resolves to, then every finding that needs
+//! attention with the command that fixes it, and a summary line.
+//!
+//! Color is decided by the caller (`--color`, `NO_COLOR`, whether stdout is a
+//! terminal); with `color == false` no escape code is ever written.
+
+use std::io::{self, Write};
+
+use colored::{ColoredString, Colorize};
+
+use crate::finding::{Severity, Verdict};
+use crate::report::{ClusterReport, Report};
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn apply(&self, text: &str, f: impl Fn(&str) -> ColoredString) -> String {
+        if self.color {
+            f(text).to_string()
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn verdict(&self, v: Verdict) -> String {
+        let label = format!("{:<7}", v.as_str().to_uppercase());
+        match v {
+            Verdict::Pass => self.apply(&label, |s| s.green().bold()),
+            Verdict::Unknown => self.apply(&label, |s| s.yellow().bold()),
+            Verdict::Fail => self.apply(&label, |s| s.red().bold()),
+        }
+    }
+
+    fn dim(&self, text: &str) -> String {
+        self.apply(text, |s| s.dimmed())
+    }
+}
+
+pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let p = Paint { color };
+    for gap in &report.gaps {
+        writeln!(out, "{} {}", p.verdict(Verdict::Unknown), gap.describe())?;
+    }
+    if report.clusters.is_empty() && report.gaps.is_empty() {
+        writeln!(
+            out,
+            "No ECS clusters found in {}.",
+            report.regions.join(", ")
+        )?;
+    }
+    for cluster in &report.clusters {
+        render_cluster(&p, cluster, out)?;
+    }
+    let s = &report.summary;
+    let plural = if s.clusters == 1 { "" } else { "s" };
+    let outcome = match report.verdict {
+        Verdict::Pass => "new tasks can start",
+        Verdict::Fail => "new tasks will fail to start in at least one cluster",
+        Verdict::Unknown => "some facts could not be read",
+    };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} {} cluster{plural}: {} fail, {} unknown, {} pass; {outcome} (exit {}).",
+        p.verdict(report.verdict).trim_end(),
+        s.clusters,
+        s.fail,
+        s.unknown,
+        s.pass,
+        report.exit_code
+    )
+}
+
+fn render_cluster(p: &Paint, c: &ClusterReport, out: &mut dyn Write) -> io::Result<()> {
+    let arn = c
+        .cluster_arn
+        .as_deref()
+        .map(|a| format!("  {}", p.dim(a)))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{} {} ({}){arn}",
+        p.verdict(c.verdict),
+        p.apply(&c.cluster_name, |s| s.bold()),
+        c.region
+    )?;
+    for u in &c.key_usages {
+        let key = match (&u.configured_key, &u.key_arn, &u.key_state) {
+            (None, _, _) => p.dim("no customer managed key: AWS owned key, nothing to check"),
+            (Some(configured), Some(arn), state) => {
+                let via = if configured != arn {
+                    format!(" (configured as {configured})")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{arn}{via} {}",
+                    state.as_deref().unwrap_or("state not reported")
+                )
+            }
+            (Some(configured), None, _) => format!("{configured} (not described)"),
+        };
+        writeln!(out, "    {:<26} {key}", u.usage.as_str())?;
+    }
+    for f in c
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Info || f.verdict > Verdict::Pass)
+    {
+        let mark = match (f.verdict, f.severity) {
+            (Verdict::Fail, _) => p.apply("✗ fail", |s| s.red().bold()),
+            (Verdict::Unknown, _) => p.apply("? unknown", |s| s.yellow().bold()),
+            (_, Severity::Warning | Severity::Error) => p.apply("! warning", |s| s.yellow()),
+            (_, Severity::Info) => p.apply("i info", |s| s.blue()),
+        };
+        writeln!(out, "  {mark} [{}] {}", f.check, f.message)?;
+        if let Some(fix) = &f.remediation {
+            let mut lines = fix.lines();
+            if let Some(first) = lines.next() {
+                writeln!(
+                    out,
+                    "      {} {first}",
+                    p.apply("fix:", |s| s.cyan().bold())
+                )?;
+            }
+            for line in lines {
+                writeln!(out, "           {line}")?;
+            }
+        }
+    }
+    Ok(())
+}

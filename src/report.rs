@@ -1,0 +1,283 @@
+//! The [`Report`]: per-usage, per-cluster and overall verdicts built from the
+//! inventory and the checks' findings, plus the exit code they imply.
+//!
+//! The report *is* the JSON contract (`docs/output.md`): renderers read it,
+//! and nothing downstream recomputes a verdict.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::finding::{Finding, Verdict};
+use crate::inventory::{ClusterLookup, Gap, Inventory, KeyLookup, Usage};
+
+/// Version of the JSON report contract; bumped on breaking changes only
+/// (adding a field is not one).
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// Exit codes. Only `main` turns them into a process exit.
+pub mod exit {
+    /// Every cluster passes.
+    pub const PASS: u8 = 0;
+    /// At least one cluster will fail to start new tasks.
+    pub const FAIL: u8 = 1;
+    /// Nothing fails, but something could not be verified.
+    pub const UNKNOWN: u8 = 2;
+    /// The tool could not run: bad arguments, unreadable file, no credentials, no region.
+    pub const ERROR: u8 = 3;
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub collected_at: Timestamp,
+    pub regions: Vec<String>,
+    pub verdict: Verdict,
+    pub exit_code: u8,
+    pub summary: Summary,
+    /// Facts about the scope that could not be read (e.g. ListClusters denied).
+    pub gaps: Vec<Gap>,
+    pub clusters: Vec<ClusterReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub clusters: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub unknown: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterReport {
+    pub cluster_name: String,
+    pub cluster_arn: Option<String>,
+    pub region: String,
+    /// The ECS status when the cluster was found.
+    pub status: Option<String>,
+    pub verdict: Verdict,
+    pub key_usages: Vec<UsageReport>,
+    /// Worst first: failures, then unknowns, then warnings, then information.
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UsageReport {
+    pub usage: Usage,
+    pub verdict: Verdict,
+    /// The key reference exactly as configured on the cluster (`null`: none,
+    /// the AWS owned key is used).
+    pub configured_key: Option<String>,
+    /// The key ARN DescribeKey resolved it to.
+    pub key_arn: Option<String>,
+    /// The KeyState DescribeKey reported.
+    pub key_state: Option<String>,
+}
+
+impl Verdict {
+    /// The exit code a run with this overall verdict ends with.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Pass => exit::PASS,
+            Verdict::Fail => exit::FAIL,
+            Verdict::Unknown => exit::UNKNOWN,
+        }
+    }
+}
+
+fn worst<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Verdict {
+    findings
+        .into_iter()
+        .map(|f| f.verdict)
+        .max()
+        .unwrap_or(Verdict::Pass)
+}
+
+impl Report {
+    /// Builds the report from an inventory and the findings of
+    /// [`crate::checks::run`] (one list per cluster, in cluster order).
+    pub fn build(inventory: &Inventory, findings: Vec<Vec<Finding>>) -> Self {
+        let clusters: Vec<ClusterReport> = inventory
+            .clusters
+            .iter()
+            .zip(findings)
+            .map(|(cluster, mut findings)| {
+                findings
+                    .sort_by(|a, b| b.verdict.cmp(&a.verdict).then(b.severity.cmp(&a.severity)));
+                let (status, usages) = match &cluster.lookup {
+                    ClusterLookup::Found { status, key_usages } => {
+                        (Some(status.clone()), key_usages.as_slice())
+                    }
+                    _ => (None, &[][..]),
+                };
+                let key_usages = usages
+                    .iter()
+                    .map(|u| {
+                        let metadata = match inventory.key_for(u).map(|k| &k.describe) {
+                            Some(KeyLookup::Found { metadata }) => Some(metadata),
+                            _ => None,
+                        };
+                        UsageReport {
+                            usage: u.usage,
+                            verdict: worst(findings.iter().filter(|f| f.usage == Some(u.usage))),
+                            configured_key: u.configured.clone(),
+                            key_arn: metadata.map(|m| m.arn.clone()),
+                            key_state: metadata.and_then(|m| m.key_state.clone()),
+                        }
+                    })
+                    .collect();
+                ClusterReport {
+                    cluster_name: cluster.name.clone(),
+                    cluster_arn: cluster.arn.clone(),
+                    region: cluster.region.clone(),
+                    status,
+                    verdict: worst(&findings),
+                    key_usages,
+                    findings,
+                }
+            })
+            .collect();
+
+        let mut summary = Summary {
+            clusters: clusters.len(),
+            ..Summary::default()
+        };
+        for c in &clusters {
+            match c.verdict {
+                Verdict::Pass => summary.pass += 1,
+                Verdict::Fail => summary.fail += 1,
+                Verdict::Unknown => summary.unknown += 1,
+            }
+        }
+        let scope = if inventory.gaps.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Unknown
+        };
+        let verdict = clusters.iter().map(|c| c.verdict).fold(scope, Verdict::max);
+        Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            collected_at: inventory.collected_at,
+            regions: inventory.regions.clone(),
+            verdict,
+            exit_code: verdict.exit_code(),
+            summary,
+            gaps: inventory.gaps.clone(),
+            clusters,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::*;
+    use crate::checks::{CheckOptions, run};
+    use crate::inventory::KeyMetadata;
+
+    fn report(inv: &Inventory) -> Report {
+        Report::build(inv, run(inv, &CheckOptions::default()))
+    }
+
+    #[test]
+    fn verdict_and_exit_code_table() {
+        let disabled = KeyMetadata {
+            key_state: Some("Disabled".into()),
+            ..healthy("k")
+        };
+        let unreadable = KeyLookup::Unreadable {
+            gap: gap("AccessDeniedException"),
+        };
+        // (inventory, overall verdict, exit code)
+        let cases = [
+            (fargate_key(healthy("k")), Verdict::Pass, 0),
+            (
+                one_usage(Usage::FargateEphemeralStorage, None, None),
+                Verdict::Pass,
+                0,
+            ),
+            (fargate_key(disabled.clone()), Verdict::Fail, 1),
+            (
+                one_usage(
+                    Usage::FargateEphemeralStorage,
+                    Some(&key_arn("x")),
+                    Some(unreadable),
+                ),
+                Verdict::Unknown,
+                2,
+            ),
+        ];
+        for (inv, verdict, code) in cases {
+            let r = report(&inv);
+            assert_eq!(r.verdict, verdict);
+            assert_eq!(r.exit_code, code);
+        }
+    }
+
+    #[test]
+    fn failure_outranks_unknown() {
+        let mut inv = fargate_key(KeyMetadata {
+            key_state: Some("Disabled".into()),
+            ..healthy("k")
+        });
+        let mut other = one_usage(
+            Usage::FargateEphemeralStorage,
+            Some(&key_arn("y")),
+            Some(KeyLookup::Unreadable {
+                gap: gap("ThrottlingException"),
+            }),
+        );
+        other.clusters[0].name = "other".into();
+        inv.clusters.extend(other.clusters);
+        inv.keys.extend(other.keys);
+        let r = report(&inv);
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert_eq!(r.exit_code, exit::FAIL);
+        assert_eq!(
+            r.summary,
+            Summary {
+                clusters: 2,
+                pass: 0,
+                fail: 1,
+                unknown: 1
+            }
+        );
+    }
+
+    #[test]
+    fn scope_gap_makes_an_empty_run_unknown() {
+        let mut inv = Inventory::new(NOW.parse().unwrap(), vec![REGION.into()]);
+        assert_eq!(report(&inv).verdict, Verdict::Pass);
+        inv.gaps.push(gap("AccessDeniedException"));
+        assert_eq!(report(&inv).verdict, Verdict::Unknown);
+        assert_eq!(report(&inv).exit_code, exit::UNKNOWN);
+    }
+
+    #[test]
+    fn usage_verdicts_and_key_facts() {
+        let r = report(&fargate_key(KeyMetadata {
+            key_state: Some("Disabled".into()),
+            ..healthy("k")
+        }));
+        let c = &r.clusters[0];
+        assert_eq!(c.key_usages.len(), 3);
+        let fargate = &c.key_usages[0];
+        assert_eq!(fargate.usage, Usage::FargateEphemeralStorage);
+        assert_eq!(fargate.verdict, Verdict::Fail);
+        assert_eq!(fargate.key_state.as_deref(), Some("Disabled"));
+        assert_eq!(fargate.key_arn.as_deref(), Some(key_arn("k").as_str()));
+        assert_eq!(c.key_usages[1].verdict, Verdict::Pass);
+        // Worst first.
+        assert_eq!(c.findings[0].verdict, Verdict::Fail);
+    }
+}
