@@ -40,6 +40,11 @@ impl Paint {
 }
 
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    if color {
+        // colored consults the environment and the terminal on its own; the
+        // caller has already decided, so make colored agree.
+        colored::control::set_override(true);
+    }
     let p = Paint { color };
     for gap in &report.gaps {
         writeln!(out, "{} {}", p.verdict(Verdict::Unknown), gap.describe())?;

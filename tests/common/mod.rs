@@ -1,0 +1,118 @@
+//! Shared helpers for the integration tests: the real binary, and one local
+//! AWS emulator (moto in server mode) per test binary.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+pub const ACCOUNT: &str = "123456789012";
+
+/// A moto server that lives exactly as long as this test binary: it stops
+/// when the pipe to its stdin closes, which happens when this process exits.
+pub struct Emulator {
+    pub endpoint: String,
+    _child: Child,
+}
+
+/// The emulator for this test binary, started on first use.
+pub fn emulator() -> &'static Emulator {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    EMULATOR.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let python = std::env::var_os("MOTO_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join(".venv/bin/python"));
+        assert!(
+            python.exists(),
+            "no emulator: {} is missing. Run `make venv` (or `make test`), or set MOTO_PYTHON.",
+            python.display()
+        );
+        let mut child = Command::new(&python)
+            .arg(root.join("tests/emulator/serve.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tests/emulator/serve.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("read emulator port");
+        let port = line
+            .strip_prefix("READY ")
+            .map(str::trim)
+            .unwrap_or_else(|| {
+                panic!(
+                    "emulator did not start (said {line:?}); try: {} tests/emulator/serve.py",
+                    python.display()
+                )
+            });
+        Emulator {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            _child: child,
+        }
+    })
+}
+
+/// The real binary, with an environment that points at nothing real: no
+/// config files, no instance metadata, fake credentials.
+pub fn bin() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("ecs-key-preflight").unwrap();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+/// The binary wired to the emulator, in `region`.
+pub fn bin_aws(region: &str) -> assert_cmd::Command {
+    let mut cmd = bin();
+    cmd.env("AWS_ENDPOINT_URL", &emulator().endpoint)
+        .env("AWS_ACCESS_KEY_ID", "EXAMPLEACCESSKEYID")
+        .env("AWS_SECRET_ACCESS_KEY", "EXAMPLESECRETACCESSKEY")
+        .env("AWS_REGION", region)
+        .env("AWS_MAX_ATTEMPTS", "2");
+    cmd
+}
+
+/// Runs the command and returns its exit code and stdout parsed as JSON.
+pub fn run_json(cmd: &mut assert_cmd::Command) -> (i32, serde_json::Value) {
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{stdout}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+/// SDK configuration for seeding the emulator from a test.
+pub async fn sdk_config(region: &str) -> aws_config::SdkConfig {
+    let creds = aws_sdk_kms::config::Credentials::new(
+        "EXAMPLEACCESSKEYID",
+        "EXAMPLEKEY",
+        None,
+        None,
+        "tests",
+    );
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .endpoint_url(&emulator().endpoint)
+        .credentials_provider(creds)
+        .load()
+        .await
+}
+
+/// Path of a file under tests/fixtures.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
