@@ -27,11 +27,11 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
             arn = m.arn
         );
         let finding = if days < 0 {
-            u.broken(META.id, format!("imported key material expired on {when}; KMS deletes expired material and the key becomes unusable (PendingImport)."))
+            u.broken(META.id, format!("has imported key material that expired on {when}; KMS deletes expired material and the key becomes unusable (PendingImport)."))
         } else if days <= horizon {
             u.broken(
                 META.id,
-                format!("imported key material expires on {when}, in {days} days (within the {horizon}-day horizon); the key then becomes unusable (PendingImport)."),
+                format!("has imported key material that expires on {when}, in {days} days (within the {horizon}-day horizon); the key then becomes unusable (PendingImport)."),
             )
         } else {
             u.attach(Finding::warning(

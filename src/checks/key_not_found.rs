@@ -20,11 +20,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
             Some(
                 u.broken(
                     META.id,
-                    format!(
-                        "does not exist (looked up as {} in {}){detail}: it was deleted, or the reference is wrong.",
-                        u.key.map_or("", |k| k.reference.as_str()),
-                        u.key_region()
-                    ),
+                    format!("does not exist in {}: it was deleted, or the reference is wrong{detail}.", u.key_region()),
                 )
                 .with_remediation(format!(
                     "Point the cluster at an existing customer managed key:\n{}",

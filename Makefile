@@ -1,0 +1,89 @@
+# ecs-key-preflight: the two promises of the README.
+#   make demo   build, start the local AWS emulator, seed a small estate, run `check`
+#   make test   formatting, clippy, unit, snapshot and end-to-end tests
+#
+# The emulator is moto in server mode, installed into .venv from PyPI.
+
+CARGO   ?= cargo
+PYTHON  ?= python3
+VENV    := .venv
+VPY     := $(VENV)/bin/python
+PIDFILE := .moto.pid
+PORTFILE := .moto.port
+BIN     := target/debug/ecs-key-preflight
+
+# Fake credentials for the emulator only.
+EMU_ENV = AWS_ACCESS_KEY_ID=EXAMPLEACCESSKEYID AWS_SECRET_ACCESS_KEY=EXAMPLESECRETACCESSKEY \
+          AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null \
+          AWS_SHARED_CREDENTIALS_FILE=/dev/null
+
+.PHONY: all build test lint unit demo venv emulator-start emulator-stop bench clean
+
+all: build
+
+build:
+	$(CARGO) build
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: tests/emulator/requirements.txt
+	@echo "==> creating $(VENV) with the local AWS emulator (moto, pinned in tests/emulator/requirements.txt)"
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
+	@touch $@
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+# Each integration-test binary starts its own emulator (tests/emulator/serve.py)
+# and stops it when it exits, so no server is left behind.
+unit: venv
+	$(CARGO) test --all-targets
+
+test: lint unit
+
+# Start moto_server on a free loopback port, wait until it answers, warm it up.
+emulator-start: venv
+	@if [ -f $(PIDFILE) ] && kill -0 $$(cat $(PIDFILE)) 2>/dev/null; then \
+	    echo "==> emulator already running on port $$(cat $(PORTFILE))"; exit 0; fi; \
+	port=$$($(VPY) -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'); \
+	echo "==> starting moto_server on 127.0.0.1:$$port"; \
+	$(VENV)/bin/moto_server -H 127.0.0.1 -p $$port >.moto.log 2>&1 & echo $$! >$(PIDFILE); \
+	echo $$port >$(PORTFILE); \
+	for i in $$(seq 1 100); do \
+	    if $(VPY) -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$$port/moto-api/reset', method='POST'), timeout=1)" 2>/dev/null; then \
+	        echo "==> emulator ready"; exit 0; fi; \
+	    sleep 0.2; \
+	done; \
+	echo "emulator did not answer; see .moto.log" >&2; kill $$(cat $(PIDFILE)) 2>/dev/null; rm -f $(PIDFILE) $(PORTFILE); exit 1
+
+emulator-stop:
+	@if [ -f $(PIDFILE) ]; then kill $$(cat $(PIDFILE)) 2>/dev/null || true; echo "==> emulator stopped"; fi
+	@rm -f $(PIDFILE) $(PORTFILE)
+
+# The failing clusters are on purpose: the demo succeeds when `check` exits 1
+# (at least one cluster will fail), and fails on any other outcome.
+demo: venv
+	@echo "==> building ecs-key-preflight (the first build compiles the AWS SDK: several minutes)"
+	$(CARGO) build
+	@$(MAKE) --no-print-directory emulator-start
+	@set -e; trap '$(MAKE) --no-print-directory emulator-stop' EXIT; \
+	endpoint=http://127.0.0.1:$$(cat $(PORTFILE)); \
+	echo "==> seeding the emulator: a healthy cluster, a disabled key, a key pending deletion, a deleted key, no key"; \
+	$(VPY) tests/emulator/seed_demo.py $$endpoint; \
+	echo "==> ecs-key-preflight check --region us-east-1"; echo; \
+	rc=0; env $(EMU_ENV) AWS_ENDPOINT_URL=$$endpoint $(BIN) check --region us-east-1 || rc=$$?; \
+	echo; \
+	if [ $$rc -eq 1 ]; then echo "==> demo ran as intended: exit 1, the failing clusters are on purpose"; \
+	else echo "==> demo did not run as intended: exit $$rc (expected 1)" >&2; exit 1; fi
+
+bench: venv
+	$(CARGO) build --release
+	@$(MAKE) --no-print-directory emulator-start
+	@set -e; trap '$(MAKE) --no-print-directory emulator-stop' EXIT; \
+	env $(EMU_ENV) $(VPY) tests/emulator/bench.py http://127.0.0.1:$$(cat $(PORTFILE)) target/release/ecs-key-preflight
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) $(PIDFILE) $(PORTFILE) .moto.log

@@ -1,0 +1,60 @@
+"""Seed the local emulator with the small estate `make demo` checks.
+
+One cluster per situation an operator meets: healthy, disabled key, key
+pending deletion, key that no longer exists, no key configured at all, and an
+ECS Exec key that is disabled (a warning, not a failure).
+Usage: seed_demo.py ENDPOINT_URL
+"""
+
+import sys
+
+import boto3
+
+REGION = "us-east-1"
+
+
+def main(endpoint: str) -> None:
+    session = boto3.session.Session(
+        aws_access_key_id="EXAMPLEACCESSKEYID",
+        aws_secret_access_key="EXAMPLESECRETACCESSKEY",
+        region_name=REGION,
+    )
+    kms = session.client("kms", endpoint_url=endpoint)
+    ecs = session.client("ecs", endpoint_url=endpoint)
+
+    def key(description: str) -> dict:
+        return kms.create_key(Description=description)["KeyMetadata"]
+
+    healthy = key("prod-api Fargate storage")
+    disabled = key("payments Fargate storage")
+    kms.disable_key(KeyId=disabled["KeyId"])
+    doomed = key("batch Fargate storage")
+    kms.schedule_key_deletion(KeyId=doomed["KeyId"], PendingWindowInDays=7)
+    exec_key = key("ECS Exec sessions")
+    kms.disable_key(KeyId=exec_key["KeyId"])
+    gone = "arn:aws:kms:us-east-1:123456789012:key/0000aaaa-0000-0000-0000-EXAMPLE00000"
+
+    def storage(key_arn: str) -> dict:
+        return {"managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": key_arn}}
+
+    clusters = {
+        "prod-api": storage(healthy["Arn"]),
+        "payments": storage(disabled["Arn"]),
+        "batch": storage(doomed["Arn"]),
+        "reporting": storage(gone),
+        "sandbox": None,
+        "tools": {
+            **storage(healthy["Arn"]),
+            "executeCommandConfiguration": {"kmsKeyId": exec_key["Arn"], "logging": "DEFAULT"},
+        },
+    }
+    for name, configuration in clusters.items():
+        kwargs = {"clusterName": name}
+        if configuration:
+            kwargs["configuration"] = configuration
+        ecs.create_cluster(**kwargs)
+    print(f"seeded {len(clusters)} clusters and 4 keys in {REGION}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
