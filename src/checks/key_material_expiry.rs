@@ -37,7 +37,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
             u.attach(Finding::warning(
                 META.id,
                 format!(
-                    "{} key {}: imported key material expires on {when}, in {days} days; on that date the key stops working and new tasks will fail to start.",
+                    "{} key {} has imported key material that expires on {when}, in {days} days; on that date the key stops working and new tasks will fail to start.",
                     u.role(),
                     m.arn
                 ),

@@ -16,11 +16,18 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
             let Some(KeyLookup::NotFound { message }) = u.key.map(|k| &k.describe) else {
                 return None;
             };
-            let detail = if message.is_empty() { String::new() } else { format!(" (KMS: {message})") };
+            let detail = if message.is_empty() {
+                String::new()
+            } else {
+                format!(" (KMS: {message})")
+            };
             Some(
                 u.broken(
                     META.id,
-                    format!("does not exist in {}: it was deleted, or the reference is wrong{detail}.", u.key_region()),
+                    format!(
+                        "does not exist in {}: it was deleted, or the reference is wrong{detail}.",
+                        u.key_region()
+                    ),
                 )
                 .with_remediation(format!(
                     "Point the cluster at an existing customer managed key:\n{}",

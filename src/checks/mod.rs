@@ -231,7 +231,7 @@ impl<'a> UsageCtx<'a> {
     /// usage blocks task launches, and is a warning when it does not (ECS Exec).
     pub fn broken(&self, check: &'static str, message: impl Into<String>) -> Finding {
         let message = format!(
-            "{} key {}: {} {}",
+            "{} key {} {} {}",
             self.role(),
             self.key_label(),
             message.into(),

@@ -1,0 +1,260 @@
+//! The binary without AWS: saved inventories (`--inventory`), bad input, and
+//! the exit codes a pipeline relies on. No emulator needed.
+
+mod common;
+
+use common::*;
+
+fn replay(fixture_name: &str) -> (i32, serde_json::Value) {
+    run_json(
+        bin()
+            .args(["check", "--format", "json", "--inventory"])
+            .arg(fixture(fixture_name)),
+    )
+}
+
+#[test]
+fn exit_code_table() {
+    // (fixture, exit code, overall verdict)
+    let cases = [
+        ("all-pass.json", 0, "pass"),
+        ("estate.json", 1, "fail"),
+        ("unknown.json", 2, "unknown"),
+        // ListClusters denied: nothing is known to fail, nothing can pass.
+        ("scope-gap.json", 2, "unknown"),
+    ];
+    for (name, code, verdict) in cases {
+        let (exit, report) = replay(name);
+        assert_eq!(exit, code, "{name}");
+        assert_eq!(report["verdict"], verdict, "{name}");
+        assert_eq!(report["exit_code"], code, "{name}");
+    }
+}
+
+#[test]
+fn estate_verdicts_per_cluster() {
+    let (_, report) = replay("estate.json");
+    let verdicts: Vec<(String, String)> = report["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["cluster_name"].as_str().unwrap().into(),
+                c["verdict"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expect = [
+        ("analytics", "unknown"),
+        ("batch", "fail"),
+        ("imports", "pass"),
+        ("legacy", "fail"),
+        ("locked", "unknown"),
+        ("payments", "fail"),
+        ("prod-api", "pass"),
+        ("remote-key", "pass"),
+        ("sandbox", "pass"),
+        ("tools", "pass"),
+    ];
+    let mut got = verdicts.clone();
+    got.sort();
+    let want: Vec<(String, String)> = expect
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn horizon_turns_expiring_material_into_a_failure() {
+    // The fixture's imported material expires on 2027-03-01, 90 days after collection.
+    let run = |horizon: &str| {
+        let (_, report) = run_json(
+            bin()
+                .args([
+                    "check",
+                    "--format",
+                    "json",
+                    "--horizon",
+                    horizon,
+                    "--inventory",
+                ])
+                .arg(fixture("estate.json")),
+        );
+        let imports = report["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["cluster_name"] == "imports")
+            .unwrap()
+            .clone();
+        imports["verdict"].as_str().unwrap().to_string()
+    };
+    assert_eq!(run("30"), "pass");
+    assert_eq!(run("90"), "fail");
+}
+
+fn assert_usage_error(args: &[&str], stderr_has: &str) {
+    let out = bin().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+    assert!(stderr.contains(stderr_has), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing on stdout for {args:?}");
+}
+
+#[test]
+fn bad_input_exits_3_with_a_clear_error() {
+    let missing = fixture("does-not-exist.json");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["check".into(), "--bogus".into()],
+            "unexpected argument '--bogus'",
+        ),
+        (vec!["frobnicate".into()], "unrecognized subcommand"),
+        (
+            vec!["check".into(), "--horizon".into(), "99999".into()],
+            "--horizon",
+        ),
+        (
+            vec!["check".into(), "--format".into(), "yaml".into()],
+            "invalid value 'yaml'",
+        ),
+        (
+            vec!["check".into(), "--concurrency".into(), "0".into()],
+            "--concurrency",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--inventory".into(),
+                missing.display().to_string(),
+            ],
+            "cannot read inventory",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--inventory".into(),
+                fixture("truncated.json").display().to_string(),
+            ],
+            "not an inventory JSON file",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--inventory".into(),
+                fixture("future-version.json").display().to_string(),
+            ],
+            "schema_version 99 is not supported",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--inventory".into(),
+                fixture("unknown-field.json").display().to_string(),
+            ],
+            "unknown field `surprise`",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--inventory".into(),
+                fixture("estate.json").display().to_string(),
+                "--cluster".into(),
+                "x".into(),
+            ],
+            "cannot be used with",
+        ),
+        (
+            vec![
+                "check".into(),
+                "--inventory".into(),
+                fixture("estate.json").display().to_string(),
+                "--output".into(),
+                "/nonexistent-dir/report.json".into(),
+            ],
+            "cannot write report /nonexistent-dir/report.json",
+        ),
+    ];
+    for (args, text) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_usage_error(&args, text);
+    }
+}
+
+#[test]
+fn no_credentials_fails_fast_with_a_hint() {
+    let out = bin()
+        .args(["check", "--region", "us-east-1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("no usable AWS credentials"), "{stderr}");
+    assert!(
+        stderr.contains("hint: set AWS_PROFILE or pass --profile"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().count(),
+        2,
+        "one error line and one hint: {stderr}"
+    );
+}
+
+#[test]
+fn no_region_exits_3() {
+    let out = bin()
+        .env("AWS_ACCESS_KEY_ID", "EXAMPLEACCESSKEYID")
+        .env("AWS_SECRET_ACCESS_KEY", "EXAMPLE")
+        .args(["check"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("no AWS Region"), "{stderr}");
+    assert!(stderr.contains("hint: pass --region"), "{stderr}");
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    for args in [&["--help"][..], &["check", "--help"][..]] {
+        let out = bin().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.contains("Exit codes:"), "{stdout}");
+        assert!(
+            stdout.contains("2  nothing fails, but something could not be verified"),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn check_help_snapshot() {
+    let out = bin()
+        .env("COLUMNS", "100")
+        .args(["check", "--help"])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
+
+#[test]
+fn output_file_receives_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.txt");
+    let out = bin()
+        .args(["check", "--color", "always", "--inventory"])
+        .arg(fixture("estate.json"))
+        .arg("--output")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("FAIL") && text.contains("payments"), "{text}");
+}

@@ -1,0 +1,407 @@
+//! The collector against `aws-smithy-mocks`: the AWS answers the emulator
+//! cannot give (AccessDenied, throttling after retries, paging of
+//! ListClusters, PendingImport, Unavailable, imported key material with a
+//! ValidTo). Each test goes through the real collector and the real SDK
+//! deserializers, then through the checks and the report.
+
+use std::time::Duration;
+
+use aws_sdk_ecs::operation::describe_clusters::DescribeClustersOutput;
+use aws_sdk_ecs::operation::list_clusters::ListClustersOutput;
+use aws_sdk_ecs::types::{Cluster, ClusterConfiguration, Failure, ManagedStorageConfiguration};
+use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+use aws_sdk_kms::primitives::DateTime;
+use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyState, OriginType};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use ecs_key_preflight::checks::{self, CheckOptions};
+use ecs_key_preflight::collect::{Clients, CollectOptions, Scope, collect};
+use ecs_key_preflight::finding::Verdict;
+use ecs_key_preflight::inventory::{ClusterLookup, Inventory, KeyLookup};
+use ecs_key_preflight::report::Report;
+
+const REGION: &str = "us-east-1";
+const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-0000-0000-0000-EXAMPLE00000";
+const KEY_ID: &str = "1234abcd-0000-0000-0000-EXAMPLE00000";
+
+struct Mocks {
+    ecs: aws_sdk_ecs::Client,
+    kms: aws_sdk_kms::Client,
+}
+
+impl Clients for Mocks {
+    fn ecs(&self, _region: &str) -> aws_sdk_ecs::Client {
+        self.ecs.clone()
+    }
+    fn kms(&self, _region: &str) -> aws_sdk_kms::Client {
+        self.kms.clone()
+    }
+}
+
+fn retry3() -> aws_sdk_kms::config::retry::RetryConfig {
+    aws_sdk_kms::config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(1))
+}
+
+fn mocks(ecs_rules: &[&Rule], kms_rules: &[&Rule]) -> Mocks {
+    Mocks {
+        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, ecs_rules),
+        kms: mock_client!(aws_sdk_kms, RuleMode::MatchAny, kms_rules, |c| c
+            .retry_config(retry3())),
+    }
+}
+
+fn cluster(name: &str, fargate_key: Option<&str>) -> Cluster {
+    let mut c = Cluster::builder()
+        .cluster_name(name)
+        .cluster_arn(format!("arn:aws:ecs:{REGION}:123456789012:cluster/{name}"))
+        .status("ACTIVE");
+    if let Some(key) = fargate_key {
+        c = c.configuration(
+            ClusterConfiguration::builder()
+                .managed_storage_configuration(
+                    ManagedStorageConfiguration::builder()
+                        .fargate_ephemeral_storage_kms_key_id(key)
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    c.build()
+}
+
+/// DescribeClusters answering with `clusters`, whatever was asked.
+fn describe_clusters(clusters: Vec<Cluster>) -> Rule {
+    mock!(aws_sdk_ecs::Client::describe_clusters).then_output(move || {
+        DescribeClustersOutput::builder()
+            .set_clusters(Some(clusters.clone()))
+            .build()
+    })
+}
+
+fn key_metadata(state: KeyState) -> aws_sdk_kms::types::builders::KeyMetadataBuilder {
+    KeyMetadata::builder()
+        .key_id(KEY_ID)
+        .arn(KEY)
+        .aws_account_id("123456789012")
+        .key_state(state)
+        .key_manager(KeyManagerType::Customer)
+        .key_spec(KeySpec::SymmetricDefault)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
+        .origin(OriginType::AwsKms)
+        .multi_region(false)
+}
+
+fn describe_key(metadata: KeyMetadata) -> Rule {
+    mock!(aws_sdk_kms::Client::describe_key).then_output(move || {
+        DescribeKeyOutput::builder()
+            .key_metadata(metadata.clone())
+            .build()
+    })
+}
+
+fn json_error(kind: &str, message: &str) -> String {
+    format!(r#"{{"__type":"{kind}","message":"{message}"}}"#)
+}
+
+async fn run(clients: &Mocks, clusters: &[&str]) -> Inventory {
+    let scope = Scope {
+        regions: vec![REGION.into()],
+        clusters: clusters.iter().map(|c| c.to_string()).collect(),
+    };
+    collect(
+        clients,
+        &scope,
+        &CollectOptions::default(),
+        "2026-11-30T12:00:00Z".parse().unwrap(),
+    )
+    .await
+}
+
+fn report(inv: &Inventory) -> Report {
+    Report::build(inv, checks::run(inv, &CheckOptions::default()))
+}
+
+#[tokio::test]
+async fn list_clusters_follows_every_page() {
+    // The emulator ignores paging, so pages are mocked here.
+    let pages = mock!(aws_sdk_ecs::Client::list_clusters)
+        .sequence()
+        .output(|| {
+            ListClustersOutput::builder()
+                .cluster_arns("arn:aws:ecs:us-east-1:123456789012:cluster/a")
+                .next_token("page-2")
+                .build()
+        })
+        .output(|| {
+            ListClustersOutput::builder()
+                .cluster_arns("arn:aws:ecs:us-east-1:123456789012:cluster/b")
+                .build()
+        })
+        .build();
+    let describe = mock!(aws_sdk_ecs::Client::describe_clusters)
+        .match_requests(|r| r.clusters().len() == 2)
+        .then_output(|| {
+            DescribeClustersOutput::builder()
+                .clusters(cluster("a", None))
+                .clusters(cluster("b", None))
+                .build()
+        });
+    let m = mocks(&[&pages, &describe], &[]);
+    let inv = run(&m, &[]).await;
+    assert_eq!(pages.num_calls(), 2);
+    assert_eq!(
+        describe.num_calls(),
+        1,
+        "both pages' clusters in one DescribeClusters call"
+    );
+    let names: Vec<&str> = inv.clusters.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+}
+
+#[tokio::test]
+async fn list_clusters_denied_is_a_scope_gap() {
+    let denied = mock!(aws_sdk_ecs::Client::list_clusters)
+        .sequence()
+        .http_status(
+            400,
+            Some(json_error(
+                "AccessDeniedException",
+                "not authorized to perform: ecs:ListClusters",
+            )),
+        )
+        .build();
+    let m = mocks(&[&denied], &[]);
+    let inv = run(&m, &[]).await;
+    assert_eq!(inv.gaps.len(), 1);
+    assert_eq!(inv.gaps[0].code, "AccessDeniedException");
+    assert_eq!(inv.gaps[0].operation, "ecs:ListClusters");
+    let r = report(&inv);
+    assert_eq!(r.verdict, Verdict::Unknown);
+    assert_eq!(r.exit_code, 2);
+}
+
+#[tokio::test]
+async fn describe_clusters_denied_makes_each_cluster_unknown() {
+    let denied = mock!(aws_sdk_ecs::Client::describe_clusters)
+        .sequence()
+        .http_status(
+            400,
+            Some(json_error("AccessDeniedException", "not authorized")),
+        )
+        .build();
+    let m = mocks(&[&denied], &[]);
+    let inv = run(
+        &m,
+        &["prod", "arn:aws:ecs:us-east-1:123456789012:cluster/web"],
+    )
+    .await;
+    assert_eq!(inv.clusters.len(), 2);
+    for c in &inv.clusters {
+        let ClusterLookup::Unreadable { gap } = &c.lookup else {
+            panic!("{c:?}")
+        };
+        assert_eq!(gap.code, "AccessDeniedException");
+    }
+    let r = report(&inv);
+    assert!(r.clusters.iter().all(|c| c.verdict == Verdict::Unknown));
+    assert_eq!(r.clusters[0].findings[0].check, "cluster-unreadable");
+}
+
+#[tokio::test]
+async fn missing_clusters_come_back_as_results() {
+    let describe = mock!(aws_sdk_ecs::Client::describe_clusters).then_output(|| {
+        DescribeClustersOutput::builder()
+            .failures(
+                Failure::builder()
+                    .arn("arn:aws:ecs:us-east-1:123456789012:cluster/gone")
+                    .reason("MISSING")
+                    .build(),
+            )
+            .build()
+    });
+    let m = mocks(&[&describe], &[]);
+    let inv = run(&m, &["gone"]).await;
+    assert_eq!(inv.clusters[0].name, "gone");
+    assert!(
+        matches!(inv.clusters[0].lookup, ClusterLookup::Missing { ref reason, .. } if reason == "MISSING")
+    );
+    assert_eq!(report(&inv).verdict, Verdict::Fail);
+}
+
+#[tokio::test]
+async fn describe_key_denied_is_unknown_not_pass() {
+    let denied = mock!(aws_sdk_kms::Client::describe_key)
+        .sequence()
+        .http_status(
+            400,
+            Some(json_error(
+                "AccessDeniedException",
+                "not authorized to perform: kms:DescribeKey",
+            )),
+        )
+        .build();
+    let m = mocks(
+        &[&describe_clusters(vec![cluster("prod", Some(KEY))])],
+        &[&denied],
+    );
+    let inv = run(&m, &["prod"]).await;
+    let KeyLookup::Unreadable { gap } = &inv.keys[KEY].describe else {
+        panic!("{:?}", inv.keys)
+    };
+    assert_eq!(gap.code, "AccessDeniedException");
+    assert!(gap.message.contains("kms:DescribeKey"));
+    let r = report(&inv);
+    assert_eq!(r.verdict, Verdict::Unknown);
+    assert_eq!(r.clusters[0].findings[0].check, "key-unreadable");
+}
+
+#[tokio::test]
+async fn throttling_is_retried_then_recorded_as_a_gap() {
+    let throttled = mock!(aws_sdk_kms::Client::describe_key)
+        .sequence()
+        .http_status(
+            400,
+            Some(json_error("ThrottlingException", "Rate exceeded")),
+        )
+        .times(3)
+        .build();
+    let m = mocks(
+        &[&describe_clusters(vec![cluster("prod", Some(KEY))])],
+        &[&throttled],
+    );
+    let inv = run(&m, &["prod"]).await;
+    assert_eq!(
+        throttled.num_calls(),
+        3,
+        "the SDK's standard retries ran out"
+    );
+    let KeyLookup::Unreadable { gap } = &inv.keys[KEY].describe else {
+        panic!()
+    };
+    assert_eq!(gap.code, "ThrottlingException");
+    assert_eq!(report(&inv).exit_code, 2);
+}
+
+#[tokio::test]
+async fn throttling_that_clears_is_not_a_gap() {
+    let flaky = mock!(aws_sdk_kms::Client::describe_key)
+        .sequence()
+        .http_status(
+            400,
+            Some(json_error("ThrottlingException", "Rate exceeded")),
+        )
+        .output(|| {
+            DescribeKeyOutput::builder()
+                .key_metadata(key_metadata(KeyState::Enabled).build().unwrap())
+                .build()
+        })
+        .build();
+    let m = mocks(
+        &[&describe_clusters(vec![cluster("prod", Some(KEY))])],
+        &[&flaky],
+    );
+    let inv = run(&m, &["prod"]).await;
+    assert!(matches!(inv.keys[KEY].describe, KeyLookup::Found { .. }));
+    assert_eq!(report(&inv).verdict, Verdict::Pass);
+}
+
+#[tokio::test]
+async fn each_key_is_described_once() {
+    // Three clusters name the same key by ARN, by bare id and by ARN again.
+    let describe = describe_key(key_metadata(KeyState::Enabled).build().unwrap());
+    let clusters = vec![
+        cluster("a", Some(KEY)),
+        cluster("b", Some(KEY_ID)),
+        cluster("c", Some(KEY)),
+    ];
+    let m = mocks(&[&describe_clusters(clusters)], &[&describe]);
+    let inv = run(&m, &["a", "b", "c"]).await;
+    assert_eq!(describe.num_calls(), 1);
+    assert_eq!(inv.keys.len(), 1);
+    assert_eq!(report(&inv).summary.pass, 3);
+}
+
+#[tokio::test]
+async fn states_the_emulator_cannot_produce() {
+    // (state, cluster verdict, check id)
+    let cases = [
+        (KeyState::PendingImport, Verdict::Fail, "key-state"),
+        (KeyState::Unavailable, Verdict::Fail, "key-state"),
+        (KeyState::Creating, Verdict::Fail, "key-state"),
+        (KeyState::PendingReplicaDeletion, Verdict::Fail, "key-state"),
+        (KeyState::Updating, Verdict::Pass, ""),
+        // A state value the SDK does not know yet arrives as Unknown: fail closed.
+        (KeyState::from("Hibernating"), Verdict::Unknown, "key-state"),
+    ];
+    for (state, verdict, check) in cases {
+        let describe = describe_key(key_metadata(state.clone()).build().unwrap());
+        let m = mocks(
+            &[&describe_clusters(vec![cluster("prod", Some(KEY))])],
+            &[&describe],
+        );
+        let r = report(&run(&m, &["prod"]).await);
+        assert_eq!(r.clusters[0].verdict, verdict, "{state:?}");
+        assert_eq!(
+            r.clusters[0].key_usages[0].key_state.as_deref(),
+            Some(state.as_str())
+        );
+        if !check.is_empty() {
+            assert_eq!(r.clusters[0].findings[0].check, check, "{state:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn imported_material_valid_to_is_collected_and_forecast() {
+    let valid_to = DateTime::from_secs(1_798_761_600); // 2027-01-01T00:00:00Z, 31.5 days after collection
+    let metadata = key_metadata(KeyState::Enabled)
+        .origin(OriginType::External)
+        .expiration_model(aws_sdk_kms::types::ExpirationModelType::KeyMaterialExpires)
+        .valid_to(valid_to)
+        .build()
+        .unwrap();
+    let describe = describe_key(metadata);
+    let m = mocks(
+        &[&describe_clusters(vec![cluster("prod", Some(KEY))])],
+        &[&describe],
+    );
+    let inv = run(&m, &["prod"]).await;
+    let KeyLookup::Found { metadata } = &inv.keys[KEY].describe else {
+        panic!()
+    };
+    assert_eq!(
+        metadata.valid_to.unwrap().to_string(),
+        "2027-01-01T00:00:00Z"
+    );
+    let r = report(&inv);
+    // 31 days out: a warning under the default 30-day horizon...
+    assert_eq!(r.verdict, Verdict::Pass);
+    assert!(
+        r.clusters[0]
+            .findings
+            .iter()
+            .any(|f| f.check == "key-material-expiry" && f.message.contains("2027-01-01"))
+    );
+    // ...and a failure under a 45-day one.
+    let r = Report::build(&inv, checks::run(&inv, &CheckOptions { horizon_days: 45 }));
+    assert_eq!(r.verdict, Verdict::Fail);
+}
+
+#[tokio::test]
+async fn key_not_found_is_a_failure() {
+    let missing = mock!(aws_sdk_kms::Client::describe_key)
+        .sequence()
+        .http_status(
+            400,
+            Some(json_error("NotFoundException", "Key 'x' does not exist")),
+        )
+        .build();
+    let m = mocks(
+        &[&describe_clusters(vec![cluster("prod", Some(KEY))])],
+        &[&missing],
+    );
+    let inv = run(&m, &["prod"]).await;
+    assert!(matches!(inv.keys[KEY].describe, KeyLookup::NotFound { .. }));
+    assert_eq!(report(&inv).clusters[0].findings[0].check, "key-not-found");
+}

@@ -1,0 +1,177 @@
+//! Snapshot tests of every renderer, from fixed inventories (color off,
+//! time and version pinned), and a typed parse of the JSON contract with
+//! `deny_unknown_fields`, so that an unannounced schema change fails here.
+
+mod common;
+
+use ecs_key_preflight::checks::{self, CheckOptions};
+use ecs_key_preflight::inventory;
+use ecs_key_preflight::render::{self, Format};
+use ecs_key_preflight::report::Report;
+use serde::Deserialize;
+
+fn report(fixture_name: &str) -> Report {
+    let text = std::fs::read_to_string(common::fixture(fixture_name)).unwrap();
+    let inv = inventory::from_json(&text).unwrap();
+    let mut report = Report::build(&inv, checks::run(&inv, &CheckOptions::default()));
+    report.tool.version = "0.0.0-test".into();
+    report
+}
+
+fn rendered(report: &Report, format: Format) -> String {
+    let mut out = Vec::new();
+    render::render(report, format, false, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn human_estate() {
+    insta::assert_snapshot!(rendered(&report("estate.json"), Format::Human));
+}
+
+#[test]
+fn human_scope_gap() {
+    insta::assert_snapshot!(rendered(&report("scope-gap.json"), Format::Human));
+}
+
+#[test]
+fn human_has_no_escape_codes_without_color() {
+    assert!(!rendered(&report("estate.json"), Format::Human).contains('\u{1b}'));
+}
+
+#[test]
+fn json_estate() {
+    insta::assert_snapshot!(rendered(&report("estate.json"), Format::Json));
+}
+
+#[test]
+fn json_all_pass() {
+    insta::assert_snapshot!(rendered(&report("all-pass.json"), Format::Json));
+}
+
+// The contract of docs/output.md, written out independently of the model.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonReport {
+    schema_version: u32,
+    tool: JsonTool,
+    collected_at: String,
+    regions: Vec<String>,
+    verdict: JsonVerdict,
+    exit_code: u8,
+    summary: JsonSummary,
+    gaps: Vec<JsonGap>,
+    clusters: Vec<JsonCluster>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonTool {
+    name: String,
+    version: String,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum JsonVerdict {
+    Pass,
+    Fail,
+    Unknown,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonSummary {
+    clusters: usize,
+    pass: usize,
+    fail: usize,
+    unknown: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonGap {
+    operation: String,
+    resource: String,
+    code: String,
+    message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonCluster {
+    cluster_name: String,
+    cluster_arn: Option<String>,
+    region: String,
+    status: Option<String>,
+    verdict: JsonVerdict,
+    key_usages: Vec<JsonUsage>,
+    findings: Vec<JsonFinding>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonUsage {
+    usage: String,
+    verdict: JsonVerdict,
+    configured_key: Option<String>,
+    key_arn: Option<String>,
+    key_state: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonFinding {
+    check: String,
+    severity: String,
+    verdict: JsonVerdict,
+    usage: Option<String>,
+    key: Option<String>,
+    message: String,
+    remediation: Option<String>,
+}
+
+#[test]
+fn json_matches_the_documented_contract() {
+    for name in [
+        "estate.json",
+        "all-pass.json",
+        "unknown.json",
+        "scope-gap.json",
+    ] {
+        let parsed: JsonReport = serde_json::from_str(&rendered(&report(name), Format::Json))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(parsed.schema_version, 1);
+        let worst_cluster = parsed.clusters.iter().map(|c| &c.verdict).fold(
+            None,
+            |acc: Option<&JsonVerdict>, v| {
+                Some(match (acc, v) {
+                    (Some(JsonVerdict::Fail), _) | (_, JsonVerdict::Fail) => &JsonVerdict::Fail,
+                    (Some(JsonVerdict::Unknown), _) | (_, JsonVerdict::Unknown) => {
+                        &JsonVerdict::Unknown
+                    }
+                    _ => &JsonVerdict::Pass,
+                })
+            },
+        );
+        if parsed.gaps.is_empty() {
+            assert_eq!(Some(&parsed.verdict), worst_cluster, "{name}");
+        }
+        for c in &parsed.clusters {
+            for f in &c.findings {
+                assert!(
+                    ["info", "warning", "error"].contains(&f.severity.as_str()),
+                    "{}",
+                    f.severity
+                );
+            }
+        }
+    }
+}
