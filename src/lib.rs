@@ -12,5 +12,6 @@ pub mod collect;
 pub mod error;
 pub mod finding;
 pub mod inventory;
+pub mod policy;
 pub mod render;
 pub mod report;
