@@ -48,7 +48,7 @@ pub fn evaluate(c: &Condition, request: &Request) -> Tri {
                 None => op.base.is_negated(),
             })
         }
-        Lookup::Values(values) => {
+        Lookup::Values { values, multi } => {
             if op.base == Base::Null {
                 return Tri::from(c.values.iter().any(|v| v.eq_ignore_ascii_case("false")));
             }
@@ -65,10 +65,16 @@ pub fn evaluate(c: &Condition, request: &Request) -> Tri {
             Tri::from(match op.set {
                 Some(SetOperator::ForAllValues) => values.iter().all(|v| satisfies(v)),
                 Some(SetOperator::ForAnyValue) => values.iter().any(|v| satisfies(v)),
-                // Single-valued use. On a multivalued key without a set
-                // operator, any value may satisfy it (the choice the
-                // iam-simulate reference makes; see docs/policy-evaluation.md).
-                None => values.iter().any(|v| satisfies(v)),
+                None if !multi => values.iter().all(|v| satisfies(v)),
+                // "Multivalued context keys require a condition set operator";
+                // AWS does not document what happens without one (iam-simulate
+                // treats it as no match), so the answer is not claimed.
+                None => {
+                    return Tri::Unknown(format!(
+                        "{} on the multivalued key {} without ForAllValues/ForAnyValue: AWS does not document the outcome",
+                        op.name, c.key
+                    ));
+                }
             })
         }
     }

@@ -40,9 +40,9 @@ impl Principal {
 /// What a condition key is in the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup<'a> {
-    /// Present, with these values (one for a single-valued key; possibly
-    /// none for a multivalued key).
-    Values(&'a [String]),
+    /// Present, with these values: one for a single-valued key; any number,
+    /// none included, for a multivalued key (`multi`).
+    Values { values: &'a [String], multi: bool },
     /// Present, but with a value not known in advance (e.g. a volume id).
     PresentValueUnknown,
     /// Known to be absent.
@@ -53,7 +53,7 @@ pub enum Lookup<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum KeyFact {
-    Values(Vec<String>),
+    Values { values: Vec<String>, multi: bool },
     PresentValueUnknown,
     Absent,
 }
@@ -82,11 +82,26 @@ impl Request {
         }
     }
 
-    /// The key is present with these values.
-    pub fn with(mut self, key: &str, values: &[&str]) -> Self {
+    /// A single-valued key, present with `value`.
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        let fact = KeyFact::Values {
+            values: vec![value.to_string()],
+            multi: false,
+        };
+        self.keys.insert(key.to_lowercase(), fact);
+        self
+    }
+
+    /// A multivalued key (`kms:EncryptionContextKeys`, `kms:GrantOperations`),
+    /// present with these values (possibly none).
+    pub fn with_multi(mut self, key: &str, values: &[&str]) -> Self {
+        let values = values.iter().map(|v| v.to_string()).collect();
         self.keys.insert(
             key.to_lowercase(),
-            KeyFact::Values(values.iter().map(|v| v.to_string()).collect()),
+            KeyFact::Values {
+                values,
+                multi: true,
+            },
         );
         self
     }
@@ -114,7 +129,10 @@ impl Request {
     pub fn lookup(&self, key: &str) -> Lookup<'_> {
         let key = key.to_lowercase();
         match self.keys.get(&key) {
-            Some(KeyFact::Values(v)) => Lookup::Values(v),
+            Some(KeyFact::Values { values, multi }) => Lookup::Values {
+                values,
+                multi: *multi,
+            },
             Some(KeyFact::PresentValueUnknown) => Lookup::PresentValueUnknown,
             Some(KeyFact::Absent) => Lookup::Absent,
             None if self.complete_prefixes.iter().any(|p| key.starts_with(p)) => Lookup::Absent,
@@ -291,11 +309,8 @@ fn principals_include(principals: &Principals, principal: &Principal) -> Tri {
     let mut unknown = None;
     for (kind, value) in listed {
         if *kind == principal.kind {
-            let hit = match kind {
-                // Service principal names are DNS names: compared without case.
-                PrincipalKind::Service => value.eq_ignore_ascii_case(&principal.id),
-                _ => value == "*" || value == &principal.id,
-            };
+            // Compared exactly, as iam-simulate does; AWS documents no case rule.
+            let hit = value == &principal.id || (*kind == PrincipalKind::Aws && value == "*");
             if hit {
                 return Tri::True;
             }

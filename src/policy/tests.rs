@@ -15,25 +15,25 @@ fn req() -> Request {
     Request::new(Principal::service(FARGATE), GDK, KEY)
         .with(
             "kms:EncryptionContext:aws:ecs:clusterAccount",
-            &["111122223333"],
+            "111122223333",
         )
-        .with("kms:EncryptionContext:aws:ecs:clusterName", &["prod-api"])
-        .with(
+        .with("kms:EncryptionContext:aws:ecs:clusterName", "prod-api")
+        .with_multi(
             "kms:EncryptionContextKeys",
             &["aws:ecs:clusterAccount", "aws:ecs:clusterName"],
         )
         .absent_unless_listed("kms:EncryptionContext:")
-        .with("kms:GrantOperations", &["Decrypt"])
-        .with("aws:CurrentTime", &["2026-11-30T12:00:00Z"])
-        .with("aws:PrincipalIsAWSService", &["true"])
-        .with("ex:Count", &["64"])
-        .with("ex:Ip", &["10.1.2.3"])
+        .with_multi("kms:GrantOperations", &["Decrypt"])
+        .with("aws:CurrentTime", "2026-11-30T12:00:00Z")
+        .with("aws:PrincipalIsAWSService", "true")
+        .with("ex:Count", "64")
+        .with("ex:Ip", "10.1.2.3")
         .with(
             "ex:Arn",
-            &["arn:aws:ecs:us-east-1:111122223333:cluster/prod-api"],
+            "arn:aws:ecs:us-east-1:111122223333:cluster/prod-api",
         )
-        .with("ex:Empty", &[])
-        .with("ex:Binary", &["QmluYXJ5"])
+        .with_multi("ex:Empty", &[])
+        .with("ex:Binary", "QmluYXJ5")
         .without("ex:Missing")
         .with_unknown_value("kms:EncryptionContext:aws:ebs:id")
 }
@@ -96,8 +96,10 @@ fn condition_operator_table() {
             r#"{"StringEquals":{"KMS:ENCRYPTIONCONTEXT:AWS:ECS:CLUSTERNAME":"prod-api"}}"#,
             Allow,
         ),
+        // KMS documents the <key> of kms:EncryptionContext:<key> as case-insensitive;
+        // iam-simulate compares it case-sensitively. The KMS documentation wins.
         (
-            "the kms:EncryptionContext: suffix is case-insensitive",
+            "the kms:EncryptionContext: suffix is case-insensitive (iam-simulate differs)",
             r#"{"StringEquals":{"kms:EncryptionContext:AWS:ECS:ClusterName":"prod-api"}}"#,
             Allow,
         ),
@@ -460,12 +462,19 @@ fn condition_operator_table() {
             r#"{"ForAllValues:StringEquals":{"kms:GrantOperations":["Encrypt"]}}"#,
             ImplicitDeny,
         ),
-        // Ambiguous in the docs ("multivalued keys require a set operator"): a
-        // plain operator on a multivalued key is satisfied by any value (iam-simulate).
+        // Ambiguous in the docs ("multivalued context keys require a condition set
+        // operator"; the outcome without one is not documented). iam-simulate
+        // answers "no match" (ImplicitlyDenied, even for StringNotEquals); we
+        // claim neither answer.
         (
-            "plain operator on a multivalued key: any value (iam-simulate)",
+            "plain operator on a multivalued key (iam-simulate: no match)",
             r#"{"StringEquals":{"kms:EncryptionContextKeys":"aws:ecs:clusterName"}}"#,
-            Allow,
+            Indeterminate,
+        ),
+        (
+            "plain negated operator on a multivalued key (iam-simulate: no match)",
+            r#"{"StringNotEquals":{"kms:GrantOperations":"Encrypt"}}"#,
+            Indeterminate,
         ),
         // --- Unknown presence or value: indeterminate, never a silent pass.
         (
@@ -569,7 +578,9 @@ fn statement_element_table() {
             Allow,
         ),
         (
-            "{\"AWS\":\"*\"} for a service is unconfirmed",
+            // iam-simulate allows it; AWS documentation does not say it covers
+            // service principals, so the answer stays indeterminate.
+            "{\"AWS\":\"*\"} for a service is unconfirmed (iam-simulate: Allowed)",
             stmt("Allow", r#""Principal":{"AWS":"*"}"#, A_GDK, R_ALL),
             GDK,
             Indeterminate,
@@ -585,8 +596,9 @@ fn statement_element_table() {
             GDK,
             ImplicitDeny,
         ),
+        // No AWS rule on case; iam-simulate compares exactly, and so do we.
         (
-            "service names compare without case",
+            "service names compare exactly (iam-simulate)",
             stmt(
                 "Allow",
                 r#""Principal":{"Service":"FARGATE.amazonaws.com"}"#,
@@ -594,7 +606,7 @@ fn statement_element_table() {
                 R_ALL,
             ),
             GDK,
-            Allow,
+            ImplicitDeny,
         ),
         (
             "Deny with NotPrincipal denies whoever is not listed",
