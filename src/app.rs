@@ -41,11 +41,13 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
     };
     let options = CheckOptions {
         horizon_days: i64::from(args.horizon),
+        grant_quota: args.grant_quota,
+        grant_warn_percent: u64::from(args.grant_warn_percent),
+        require_rotation: args.require_rotation,
     };
     let report = Report::build(&inventory, checks::run(&inventory, &options));
     let color = use_color(args.color, args.output.is_some());
-    let written =
-        render::render(&report, args.format, color, &mut output).and_then(|()| output.flush());
+    let written = render::render(&report, args.format, color, &mut output).and_then(|()| output.flush());
     match written {
         Ok(()) => {}
         // A reader that went away (`| head`) is not the tool failing.
@@ -68,13 +70,8 @@ async fn collect_live(args: &CheckArgs) -> Result<Inventory, AppError> {
     if regions.is_empty() {
         regions.push(config.region().ok_or(AppError::NoRegion)?.to_string());
     }
-    let scope = Scope {
-        regions,
-        clusters: args.clusters.clone(),
-    };
-    let options = CollectOptions {
-        concurrency: usize::from(args.concurrency),
-    };
+    let scope = Scope { regions, clusters: args.clusters.clone() };
+    let options = CollectOptions { concurrency: usize::from(args.concurrency) };
     let clients = SdkClients::new(config);
     Ok(collect::collect(&clients, &scope, &options, started).await)
 }
@@ -95,41 +92,31 @@ async fn sdk_config(args: &CheckArgs) -> Result<aws_config::SdkConfig, AppError>
         profile_region = profile_region.profile_name(profile);
         credentials = credentials.profile_name(profile);
     }
-    let region_chain =
-        RegionProviderChain::first_try(args.regions.first().cloned().map(aws_config::Region::new))
-            .or_else(aws_config::environment::EnvironmentVariableRegionProvider::new())
-            .or_else(profile_region.build())
-            .or_else(
-                aws_config::imds::region::ImdsRegionProvider::builder()
-                    .imds_client(imds)
-                    .build(),
-            );
+    let region_chain = RegionProviderChain::first_try(args.regions.first().cloned().map(aws_config::Region::new))
+        .or_else(aws_config::environment::EnvironmentVariableRegionProvider::new())
+        .or_else(profile_region.build())
+        .or_else(aws_config::imds::region::ImdsRegionProvider::builder().imds_client(imds).build());
     let region = region_chain.region().await;
     if region.is_none() && args.regions.is_empty() {
         return Err(AppError::NoRegion);
     }
     let credentials = credentials.region(region.clone()).build().await;
 
-    let provided =
-        tokio::time::timeout(CREDENTIALS_TIMEOUT, credentials.provide_credentials()).await;
+    let provided = tokio::time::timeout(CREDENTIALS_TIMEOUT, credentials.provide_credentials()).await;
     match provided {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => return Err(AppError::NoCredentials(error_chain(&e))),
         Err(_) => {
-            return Err(AppError::NoCredentials(
-                "timed out resolving credentials".to_string(),
-            ));
+            return Err(AppError::NoCredentials("timed out resolving credentials".to_string()));
         }
     }
 
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .credentials_provider(credentials)
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(u64::from(args.timeout)))
-                .build(),
-        );
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).credentials_provider(credentials).timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_timeout(Duration::from_secs(u64::from(args.timeout)))
+            .build(),
+    );
     if let Some(region) = region {
         loader = loader.region(region);
     }
@@ -152,37 +139,24 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn load_inventory(path: &Path) -> Result<Inventory, AppError> {
-    let text = std::fs::read_to_string(path).map_err(|e| AppError::Inventory {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    inventory::from_json(&text).map_err(|reason| AppError::Inventory {
-        path: path.to_path_buf(),
-        reason,
-    })
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| AppError::Inventory { path: path.to_path_buf(), reason: e.to_string() })?;
+    inventory::from_json(&text).map_err(|reason| AppError::Inventory { path: path.to_path_buf(), reason })
 }
 
 fn save_inventory(path: &Path, inventory: &Inventory) -> Result<(), AppError> {
-    let err = |source| AppError::Write {
-        what: "inventory",
-        path: path.to_path_buf(),
-        source,
-    };
+    let err = |source| AppError::Write { what: "inventory", path: path.to_path_buf(), source };
     let mut out = BufWriter::new(File::create(path).map_err(err)?);
-    serde_json::to_writer_pretty(&mut out, inventory)
-        .map_err(io::Error::from)
-        .map_err(err)?;
+    serde_json::to_writer_pretty(&mut out, inventory).map_err(io::Error::from).map_err(err)?;
     out.write_all(b"\n").and_then(|()| out.flush()).map_err(err)
 }
 
 fn open_output(path: Option<&Path>, what: &'static str) -> Result<Box<dyn Write>, AppError> {
     Ok(match path {
-        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|source| {
-            AppError::Write {
-                what,
-                path: path.to_path_buf(),
-                source,
-            }
+        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|source| AppError::Write {
+            what,
+            path: path.to_path_buf(),
+            source,
         })?)),
         None => Box::new(BufWriter::new(io::stdout().lock())),
     })

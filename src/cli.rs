@@ -69,6 +69,18 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(0..=3650))]
     pub horizon: u16,
 
+    /// Grants a key may hold: the KMS "Grants per KMS key" quota, if you had it raised.
+    #[arg(long, value_name = "N", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub grant_quota: u64,
+
+    /// Warn when a key holds PERCENT of its grant quota (each running Fargate task holds one grant).
+    #[arg(long, value_name = "PERCENT", default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub grant_warn_percent: u8,
+
+    /// Fail keys whose automatic rotation is disabled (keys that cannot rotate are never judged).
+    #[arg(long)]
+    pub require_rotation: bool,
+
     /// Also write the collected facts to FILE (JSON), for --inventory or a bug report.
     #[arg(long, value_name = "FILE")]
     pub save_inventory: Option<PathBuf>,

@@ -24,15 +24,11 @@ impl AppError {
     /// A one-line hint on what to do next, when there is one.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            AppError::NoRegion => {
-                Some("pass --region, set AWS_REGION, or set a region in your AWS profile")
-            }
+            AppError::NoRegion => Some("pass --region, set AWS_REGION, or set a region in your AWS profile"),
             AppError::NoCredentials(_) => Some(
                 "set AWS_PROFILE or pass --profile (run `aws sso login` for SSO profiles), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
             ),
-            AppError::Inventory { .. } => {
-                Some("an inventory is the JSON written by --save-inventory")
-            }
+            AppError::Inventory { .. } => Some("an inventory is the JSON written by --save-inventory"),
             AppError::Write { .. } => None,
         }
     }

@@ -89,21 +89,8 @@ impl Finding {
         Self::new(check, Severity::Info, Verdict::Pass, message)
     }
 
-    fn new(
-        check: &'static str,
-        severity: Severity,
-        verdict: Verdict,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            check,
-            severity,
-            verdict,
-            usage: None,
-            key: None,
-            message: message.into(),
-            remediation: None,
-        }
+    fn new(check: &'static str, severity: Severity, verdict: Verdict, message: impl Into<String>) -> Self {
+        Self { check, severity, verdict, usage: None, key: None, message: message.into(), remediation: None }
     }
 
     pub fn with_usage(mut self, usage: Usage, key: Option<&str>) -> Self {

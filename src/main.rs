@@ -23,10 +23,7 @@ fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -66,16 +63,11 @@ fn init_logging(verbose: u8) {
         1 | 2 => tracing::Level::WARN,
         _ => level,
     };
-    let filter = tracing_subscriber::filter::Targets::new()
-        .with_target("ecs_key_preflight", level)
-        .with_default(sdk_level);
+    let filter =
+        tracing_subscriber::filter::Targets::new().with_target("ecs_key_preflight", level).with_default(sdk_level);
     use tracing_subscriber::prelude::*;
     tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_target(false),
-        )
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false))
         .with(filter)
         .init();
 }

@@ -92,11 +92,7 @@ impl Verdict {
 }
 
 fn worst<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Verdict {
-    findings
-        .into_iter()
-        .map(|f| f.verdict)
-        .max()
-        .unwrap_or(Verdict::Pass)
+    findings.into_iter().map(|f| f.verdict).max().unwrap_or(Verdict::Pass)
 }
 
 impl Report {
@@ -108,12 +104,9 @@ impl Report {
             .iter()
             .zip(findings)
             .map(|(cluster, mut findings)| {
-                findings
-                    .sort_by(|a, b| b.verdict.cmp(&a.verdict).then(b.severity.cmp(&a.severity)));
+                findings.sort_by(|a, b| b.verdict.cmp(&a.verdict).then(b.severity.cmp(&a.severity)));
                 let (status, usages) = match &cluster.lookup {
-                    ClusterLookup::Found { status, key_usages } => {
-                        (Some(status.clone()), key_usages.as_slice())
-                    }
+                    ClusterLookup::Found { status, key_usages } => (Some(status.clone()), key_usages.as_slice()),
                     _ => (None, &[][..]),
                 };
                 let key_usages = usages
@@ -144,10 +137,7 @@ impl Report {
             })
             .collect();
 
-        let mut summary = Summary {
-            clusters: clusters.len(),
-            ..Summary::default()
-        };
+        let mut summary = Summary { clusters: clusters.len(), ..Summary::default() };
         for c in &clusters {
             match c.verdict {
                 Verdict::Pass => summary.pass += 1,
@@ -155,18 +145,11 @@ impl Report {
                 Verdict::Unknown => summary.unknown += 1,
             }
         }
-        let scope = if inventory.gaps.is_empty() {
-            Verdict::Pass
-        } else {
-            Verdict::Unknown
-        };
+        let scope = if inventory.gaps.is_empty() { Verdict::Pass } else { Verdict::Unknown };
         let verdict = clusters.iter().map(|c| c.verdict).fold(scope, Verdict::max);
         Report {
             schema_version: REPORT_SCHEMA_VERSION,
-            tool: Tool {
-                name: env!("CARGO_PKG_NAME"),
-                version: env!("CARGO_PKG_VERSION").to_string(),
-            },
+            tool: Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION").to_string() },
             collected_at: inventory.collected_at,
             regions: inventory.regions.clone(),
             verdict,
@@ -185,37 +168,23 @@ mod tests {
     use crate::checks::{CheckOptions, run};
     use crate::inventory::KeyMetadata;
 
+    /// Runs every check; described keys get a key policy that lets Fargate in.
     fn report(inv: &Inventory) -> Report {
-        Report::build(inv, run(inv, &CheckOptions::default()))
+        let grants = crate::inventory::Fact::Read { value: Default::default() };
+        let inv = with_details(inv.clone(), details(policy_allowing("prod"), grants));
+        Report::build(&inv, run(&inv, &CheckOptions::default()))
     }
 
     #[test]
     fn verdict_and_exit_code_table() {
-        let disabled = KeyMetadata {
-            key_state: Some("Disabled".into()),
-            ..healthy("k")
-        };
-        let unreadable = KeyLookup::Unreadable {
-            gap: gap("AccessDeniedException"),
-        };
+        let disabled = KeyMetadata { key_state: Some("Disabled".into()), ..healthy("k") };
+        let unreadable = KeyLookup::Unreadable { gap: gap("AccessDeniedException") };
         // (inventory, overall verdict, exit code)
         let cases = [
             (fargate_key(healthy("k")), Verdict::Pass, 0),
-            (
-                one_usage(Usage::FargateEphemeralStorage, None, None),
-                Verdict::Pass,
-                0,
-            ),
+            (one_usage(Usage::FargateEphemeralStorage, None, None), Verdict::Pass, 0),
             (fargate_key(disabled.clone()), Verdict::Fail, 1),
-            (
-                one_usage(
-                    Usage::FargateEphemeralStorage,
-                    Some(&key_arn("x")),
-                    Some(unreadable),
-                ),
-                Verdict::Unknown,
-                2,
-            ),
+            (one_usage(Usage::FargateEphemeralStorage, Some(&key_arn("x")), Some(unreadable)), Verdict::Unknown, 2),
         ];
         for (inv, verdict, code) in cases {
             let r = report(&inv);
@@ -226,16 +195,11 @@ mod tests {
 
     #[test]
     fn failure_outranks_unknown() {
-        let mut inv = fargate_key(KeyMetadata {
-            key_state: Some("Disabled".into()),
-            ..healthy("k")
-        });
+        let mut inv = fargate_key(KeyMetadata { key_state: Some("Disabled".into()), ..healthy("k") });
         let mut other = one_usage(
             Usage::FargateEphemeralStorage,
             Some(&key_arn("y")),
-            Some(KeyLookup::Unreadable {
-                gap: gap("ThrottlingException"),
-            }),
+            Some(KeyLookup::Unreadable { gap: gap("ThrottlingException") }),
         );
         other.clusters[0].name = "other".into();
         inv.clusters.extend(other.clusters);
@@ -243,15 +207,7 @@ mod tests {
         let r = report(&inv);
         assert_eq!(r.verdict, Verdict::Fail);
         assert_eq!(r.exit_code, exit::FAIL);
-        assert_eq!(
-            r.summary,
-            Summary {
-                clusters: 2,
-                pass: 0,
-                fail: 1,
-                unknown: 1
-            }
-        );
+        assert_eq!(r.summary, Summary { clusters: 2, pass: 0, fail: 1, unknown: 1 });
     }
 
     #[test]
@@ -265,10 +221,7 @@ mod tests {
 
     #[test]
     fn usage_verdicts_and_key_facts() {
-        let r = report(&fargate_key(KeyMetadata {
-            key_state: Some("Disabled".into()),
-            ..healthy("k")
-        }));
+        let r = report(&fargate_key(KeyMetadata { key_state: Some("Disabled".into()), ..healthy("k") }));
         let c = &r.clusters[0];
         assert_eq!(c.key_usages.len(), 3);
         let fargate = &c.key_usages[0];

@@ -10,13 +10,17 @@ use aws_sdk_ecs::operation::describe_clusters::DescribeClustersOutput;
 use aws_sdk_ecs::operation::list_clusters::ListClustersOutput;
 use aws_sdk_ecs::types::{Cluster, ClusterConfiguration, Failure, ManagedStorageConfiguration};
 use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+use aws_sdk_kms::operation::get_key_policy::GetKeyPolicyOutput;
+use aws_sdk_kms::operation::get_key_rotation_status::GetKeyRotationStatusOutput;
+use aws_sdk_kms::operation::list_grants::ListGrantsOutput;
 use aws_sdk_kms::primitives::DateTime;
+use aws_sdk_kms::types::{GrantConstraints, GrantListEntry, GrantOperation};
 use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyState, OriginType};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use ecs_key_preflight::checks::{self, CheckOptions};
 use ecs_key_preflight::collect::{Clients, CollectOptions, Scope, collect};
 use ecs_key_preflight::finding::Verdict;
-use ecs_key_preflight::inventory::{ClusterLookup, Inventory, KeyLookup};
+use ecs_key_preflight::inventory::{ClusterLookup, Fact, Inventory, KeyLookup};
 use ecs_key_preflight::report::Report;
 
 const REGION: &str = "us-east-1";
@@ -43,12 +47,35 @@ fn retry3() -> aws_sdk_kms::config::retry::RetryConfig {
         .with_initial_backoff(Duration::from_millis(1))
 }
 
+/// Clients answering with `ecs_rules` and `kms_rules`; the key detail reads
+/// (policy, grants, rotation) not covered by `kms_rules` get healthy answers:
+/// a policy that lets Fargate in for clusters a, b, c and prod, no grants,
+/// rotation on. In MatchAny mode the first matching rule wins, so a test's
+/// own rule for one of those calls takes precedence.
 fn mocks(ecs_rules: &[&Rule], kms_rules: &[&Rule]) -> Mocks {
+    let defaults = default_detail_rules();
+    let all: Vec<&Rule> = kms_rules.iter().copied().chain(defaults.iter()).collect();
     Mocks {
         ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, ecs_rules),
-        kms: mock_client!(aws_sdk_kms, RuleMode::MatchAny, kms_rules, |c| c
-            .retry_config(retry3())),
+        kms: mock_client!(aws_sdk_kms, RuleMode::MatchAny, &all, |c| c.retry_config(retry3())),
     }
+}
+
+fn fargate_policy() -> String {
+    let context = r#"{"kms:EncryptionContext:aws:ecs:clusterAccount":"123456789012","kms:EncryptionContext:aws:ecs:clusterName":["a","b","c","prod"]}"#;
+    format!(
+        r#"{{"Statement":[{{"Sid":"Fargate","Effect":"Allow","Principal":{{"Service":"fargate.amazonaws.com"}},"Action":["kms:GenerateDataKeyWithoutPlaintext","kms:CreateGrant"],"Resource":"*","Condition":{{"StringEquals":{context}}}}}]}}"#
+    )
+}
+
+fn default_detail_rules() -> Vec<Rule> {
+    vec![
+        mock!(aws_sdk_kms::Client::get_key_policy)
+            .then_output(|| GetKeyPolicyOutput::builder().policy(fargate_policy()).policy_name("default").build()),
+        mock!(aws_sdk_kms::Client::list_grants).then_output(|| ListGrantsOutput::builder().build()),
+        mock!(aws_sdk_kms::Client::get_key_rotation_status)
+            .then_output(|| GetKeyRotationStatusOutput::builder().key_rotation_enabled(true).build()),
+    ]
 }
 
 fn cluster(name: &str, fargate_key: Option<&str>) -> Cluster {
@@ -60,9 +87,7 @@ fn cluster(name: &str, fargate_key: Option<&str>) -> Cluster {
         c = c.configuration(
             ClusterConfiguration::builder()
                 .managed_storage_configuration(
-                    ManagedStorageConfiguration::builder()
-                        .fargate_ephemeral_storage_kms_key_id(key)
-                        .build(),
+                    ManagedStorageConfiguration::builder().fargate_ephemeral_storage_kms_key_id(key).build(),
                 )
                 .build(),
         );
@@ -72,11 +97,8 @@ fn cluster(name: &str, fargate_key: Option<&str>) -> Cluster {
 
 /// DescribeClusters answering with `clusters`, whatever was asked.
 fn describe_clusters(clusters: Vec<Cluster>) -> Rule {
-    mock!(aws_sdk_ecs::Client::describe_clusters).then_output(move || {
-        DescribeClustersOutput::builder()
-            .set_clusters(Some(clusters.clone()))
-            .build()
-    })
+    mock!(aws_sdk_ecs::Client::describe_clusters)
+        .then_output(move || DescribeClustersOutput::builder().set_clusters(Some(clusters.clone())).build())
 }
 
 fn key_metadata(state: KeyState) -> aws_sdk_kms::types::builders::KeyMetadataBuilder {
@@ -93,11 +115,8 @@ fn key_metadata(state: KeyState) -> aws_sdk_kms::types::builders::KeyMetadataBui
 }
 
 fn describe_key(metadata: KeyMetadata) -> Rule {
-    mock!(aws_sdk_kms::Client::describe_key).then_output(move || {
-        DescribeKeyOutput::builder()
-            .key_metadata(metadata.clone())
-            .build()
-    })
+    mock!(aws_sdk_kms::Client::describe_key)
+        .then_output(move || DescribeKeyOutput::builder().key_metadata(metadata.clone()).build())
 }
 
 fn json_error(kind: &str, message: &str) -> String {
@@ -105,17 +124,8 @@ fn json_error(kind: &str, message: &str) -> String {
 }
 
 async fn run(clients: &Mocks, clusters: &[&str]) -> Inventory {
-    let scope = Scope {
-        regions: vec![REGION.into()],
-        clusters: clusters.iter().map(|c| c.to_string()).collect(),
-    };
-    collect(
-        clients,
-        &scope,
-        &CollectOptions::default(),
-        "2026-11-30T12:00:00Z".parse().unwrap(),
-    )
-    .await
+    let scope = Scope { regions: vec![REGION.into()], clusters: clusters.iter().map(|c| c.to_string()).collect() };
+    collect(clients, &scope, &CollectOptions::default(), "2026-11-30T12:00:00Z".parse().unwrap()).await
 }
 
 fn report(inv: &Inventory) -> Report {
@@ -133,28 +143,16 @@ async fn list_clusters_follows_every_page() {
                 .next_token("page-2")
                 .build()
         })
-        .output(|| {
-            ListClustersOutput::builder()
-                .cluster_arns("arn:aws:ecs:us-east-1:123456789012:cluster/b")
-                .build()
-        })
+        .output(|| ListClustersOutput::builder().cluster_arns("arn:aws:ecs:us-east-1:123456789012:cluster/b").build())
         .build();
-    let describe = mock!(aws_sdk_ecs::Client::describe_clusters)
-        .match_requests(|r| r.clusters().len() == 2)
-        .then_output(|| {
-            DescribeClustersOutput::builder()
-                .clusters(cluster("a", None))
-                .clusters(cluster("b", None))
-                .build()
+    let describe =
+        mock!(aws_sdk_ecs::Client::describe_clusters).match_requests(|r| r.clusters().len() == 2).then_output(|| {
+            DescribeClustersOutput::builder().clusters(cluster("a", None)).clusters(cluster("b", None)).build()
         });
     let m = mocks(&[&pages, &describe], &[]);
     let inv = run(&m, &[]).await;
     assert_eq!(pages.num_calls(), 2);
-    assert_eq!(
-        describe.num_calls(),
-        1,
-        "both pages' clusters in one DescribeClusters call"
-    );
+    assert_eq!(describe.num_calls(), 1, "both pages' clusters in one DescribeClusters call");
     let names: Vec<&str> = inv.clusters.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["a", "b"]);
 }
@@ -163,13 +161,7 @@ async fn list_clusters_follows_every_page() {
 async fn list_clusters_denied_is_a_scope_gap() {
     let denied = mock!(aws_sdk_ecs::Client::list_clusters)
         .sequence()
-        .http_status(
-            400,
-            Some(json_error(
-                "AccessDeniedException",
-                "not authorized to perform: ecs:ListClusters",
-            )),
-        )
+        .http_status(400, Some(json_error("AccessDeniedException", "not authorized to perform: ecs:ListClusters")))
         .build();
     let m = mocks(&[&denied], &[]);
     let inv = run(&m, &[]).await;
@@ -185,22 +177,13 @@ async fn list_clusters_denied_is_a_scope_gap() {
 async fn describe_clusters_denied_makes_each_cluster_unknown() {
     let denied = mock!(aws_sdk_ecs::Client::describe_clusters)
         .sequence()
-        .http_status(
-            400,
-            Some(json_error("AccessDeniedException", "not authorized")),
-        )
+        .http_status(400, Some(json_error("AccessDeniedException", "not authorized")))
         .build();
     let m = mocks(&[&denied], &[]);
-    let inv = run(
-        &m,
-        &["prod", "arn:aws:ecs:us-east-1:123456789012:cluster/web"],
-    )
-    .await;
+    let inv = run(&m, &["prod", "arn:aws:ecs:us-east-1:123456789012:cluster/web"]).await;
     assert_eq!(inv.clusters.len(), 2);
     for c in &inv.clusters {
-        let ClusterLookup::Unreadable { gap } = &c.lookup else {
-            panic!("{c:?}")
-        };
+        let ClusterLookup::Unreadable { gap } = &c.lookup else { panic!("{c:?}") };
         assert_eq!(gap.code, "AccessDeniedException");
     }
     let r = report(&inv);
@@ -213,19 +196,14 @@ async fn missing_clusters_come_back_as_results() {
     let describe = mock!(aws_sdk_ecs::Client::describe_clusters).then_output(|| {
         DescribeClustersOutput::builder()
             .failures(
-                Failure::builder()
-                    .arn("arn:aws:ecs:us-east-1:123456789012:cluster/gone")
-                    .reason("MISSING")
-                    .build(),
+                Failure::builder().arn("arn:aws:ecs:us-east-1:123456789012:cluster/gone").reason("MISSING").build(),
             )
             .build()
     });
     let m = mocks(&[&describe], &[]);
     let inv = run(&m, &["gone"]).await;
     assert_eq!(inv.clusters[0].name, "gone");
-    assert!(
-        matches!(inv.clusters[0].lookup, ClusterLookup::Missing { ref reason, .. } if reason == "MISSING")
-    );
+    assert!(matches!(inv.clusters[0].lookup, ClusterLookup::Missing { ref reason, .. } if reason == "MISSING"));
     assert_eq!(report(&inv).verdict, Verdict::Fail);
 }
 
@@ -233,22 +211,11 @@ async fn missing_clusters_come_back_as_results() {
 async fn describe_key_denied_is_unknown_not_pass() {
     let denied = mock!(aws_sdk_kms::Client::describe_key)
         .sequence()
-        .http_status(
-            400,
-            Some(json_error(
-                "AccessDeniedException",
-                "not authorized to perform: kms:DescribeKey",
-            )),
-        )
+        .http_status(400, Some(json_error("AccessDeniedException", "not authorized to perform: kms:DescribeKey")))
         .build();
-    let m = mocks(
-        &[&describe_clusters(vec![cluster("prod", Some(KEY))])],
-        &[&denied],
-    );
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&denied]);
     let inv = run(&m, &["prod"]).await;
-    let KeyLookup::Unreadable { gap } = &inv.keys[KEY].describe else {
-        panic!("{:?}", inv.keys)
-    };
+    let KeyLookup::Unreadable { gap } = &inv.keys[KEY].describe else { panic!("{:?}", inv.keys) };
     assert_eq!(gap.code, "AccessDeniedException");
     assert!(gap.message.contains("kms:DescribeKey"));
     let r = report(&inv);
@@ -260,25 +227,13 @@ async fn describe_key_denied_is_unknown_not_pass() {
 async fn throttling_is_retried_then_recorded_as_a_gap() {
     let throttled = mock!(aws_sdk_kms::Client::describe_key)
         .sequence()
-        .http_status(
-            400,
-            Some(json_error("ThrottlingException", "Rate exceeded")),
-        )
+        .http_status(400, Some(json_error("ThrottlingException", "Rate exceeded")))
         .times(3)
         .build();
-    let m = mocks(
-        &[&describe_clusters(vec![cluster("prod", Some(KEY))])],
-        &[&throttled],
-    );
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&throttled]);
     let inv = run(&m, &["prod"]).await;
-    assert_eq!(
-        throttled.num_calls(),
-        3,
-        "the SDK's standard retries ran out"
-    );
-    let KeyLookup::Unreadable { gap } = &inv.keys[KEY].describe else {
-        panic!()
-    };
+    assert_eq!(throttled.num_calls(), 3, "the SDK's standard retries ran out");
+    let KeyLookup::Unreadable { gap } = &inv.keys[KEY].describe else { panic!() };
     assert_eq!(gap.code, "ThrottlingException");
     assert_eq!(report(&inv).exit_code, 2);
 }
@@ -287,20 +242,10 @@ async fn throttling_is_retried_then_recorded_as_a_gap() {
 async fn throttling_that_clears_is_not_a_gap() {
     let flaky = mock!(aws_sdk_kms::Client::describe_key)
         .sequence()
-        .http_status(
-            400,
-            Some(json_error("ThrottlingException", "Rate exceeded")),
-        )
-        .output(|| {
-            DescribeKeyOutput::builder()
-                .key_metadata(key_metadata(KeyState::Enabled).build().unwrap())
-                .build()
-        })
+        .http_status(400, Some(json_error("ThrottlingException", "Rate exceeded")))
+        .output(|| DescribeKeyOutput::builder().key_metadata(key_metadata(KeyState::Enabled).build().unwrap()).build())
         .build();
-    let m = mocks(
-        &[&describe_clusters(vec![cluster("prod", Some(KEY))])],
-        &[&flaky],
-    );
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&flaky]);
     let inv = run(&m, &["prod"]).await;
     assert!(matches!(inv.keys[KEY].describe, KeyLookup::Found { .. }));
     assert_eq!(report(&inv).verdict, Verdict::Pass);
@@ -310,11 +255,7 @@ async fn throttling_that_clears_is_not_a_gap() {
 async fn each_key_is_described_once() {
     // Three clusters name the same key by ARN, by bare id and by ARN again.
     let describe = describe_key(key_metadata(KeyState::Enabled).build().unwrap());
-    let clusters = vec![
-        cluster("a", Some(KEY)),
-        cluster("b", Some(KEY_ID)),
-        cluster("c", Some(KEY)),
-    ];
+    let clusters = vec![cluster("a", Some(KEY)), cluster("b", Some(KEY_ID)), cluster("c", Some(KEY))];
     let m = mocks(&[&describe_clusters(clusters)], &[&describe]);
     let inv = run(&m, &["a", "b", "c"]).await;
     assert_eq!(describe.num_calls(), 1);
@@ -336,16 +277,10 @@ async fn states_the_emulator_cannot_produce() {
     ];
     for (state, verdict, check) in cases {
         let describe = describe_key(key_metadata(state.clone()).build().unwrap());
-        let m = mocks(
-            &[&describe_clusters(vec![cluster("prod", Some(KEY))])],
-            &[&describe],
-        );
+        let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&describe]);
         let r = report(&run(&m, &["prod"]).await);
         assert_eq!(r.clusters[0].verdict, verdict, "{state:?}");
-        assert_eq!(
-            r.clusters[0].key_usages[0].key_state.as_deref(),
-            Some(state.as_str())
-        );
+        assert_eq!(r.clusters[0].key_usages[0].key_state.as_deref(), Some(state.as_str()));
         if !check.is_empty() {
             assert_eq!(r.clusters[0].findings[0].check, check, "{state:?}");
         }
@@ -362,29 +297,18 @@ async fn imported_material_valid_to_is_collected_and_forecast() {
         .build()
         .unwrap();
     let describe = describe_key(metadata);
-    let m = mocks(
-        &[&describe_clusters(vec![cluster("prod", Some(KEY))])],
-        &[&describe],
-    );
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&describe]);
     let inv = run(&m, &["prod"]).await;
-    let KeyLookup::Found { metadata } = &inv.keys[KEY].describe else {
-        panic!()
-    };
-    assert_eq!(
-        metadata.valid_to.unwrap().to_string(),
-        "2027-01-01T00:00:00Z"
-    );
+    let KeyLookup::Found { metadata } = &inv.keys[KEY].describe else { panic!() };
+    assert_eq!(metadata.valid_to.unwrap().to_string(), "2027-01-01T00:00:00Z");
     let r = report(&inv);
     // 31 days out: a warning under the default 30-day horizon...
     assert_eq!(r.verdict, Verdict::Pass);
     assert!(
-        r.clusters[0]
-            .findings
-            .iter()
-            .any(|f| f.check == "key-material-expiry" && f.message.contains("2027-01-01"))
+        r.clusters[0].findings.iter().any(|f| f.check == "key-material-expiry" && f.message.contains("2027-01-01"))
     );
     // ...and a failure under a 45-day one.
-    let r = Report::build(&inv, checks::run(&inv, &CheckOptions { horizon_days: 45 }));
+    let r = Report::build(&inv, checks::run(&inv, &CheckOptions { horizon_days: 45, ..CheckOptions::default() }));
     assert_eq!(r.verdict, Verdict::Fail);
 }
 
@@ -392,16 +316,123 @@ async fn imported_material_valid_to_is_collected_and_forecast() {
 async fn key_not_found_is_a_failure() {
     let missing = mock!(aws_sdk_kms::Client::describe_key)
         .sequence()
-        .http_status(
-            400,
-            Some(json_error("NotFoundException", "Key 'x' does not exist")),
-        )
+        .http_status(400, Some(json_error("NotFoundException", "Key 'x' does not exist")))
         .build();
-    let m = mocks(
-        &[&describe_clusters(vec![cluster("prod", Some(KEY))])],
-        &[&missing],
-    );
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&missing]);
     let inv = run(&m, &["prod"]).await;
     assert!(matches!(inv.keys[KEY].describe, KeyLookup::NotFound { .. }));
     assert_eq!(report(&inv).clusters[0].findings[0].check, "key-not-found");
+}
+
+fn fargate_grant(cluster: &str) -> GrantListEntry {
+    GrantListEntry::builder()
+        .key_id(KEY)
+        .grantee_principal("fargate.us-east-1.amazonaws.com")
+        .retiring_principal("ec2.us-east-1.amazonaws.com")
+        .operations(GrantOperation::Decrypt)
+        .constraints(
+            GrantConstraints::builder()
+                .encryption_context_subset("aws:ecs:clusterAccount", "123456789012")
+                .encryption_context_subset("aws:ecs:clusterName", cluster)
+                .encryption_context_subset("aws:ebs:id", "vol-0123456789abcdef0")
+                .build(),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn list_grants_follows_every_page_and_counts_fargate() {
+    // The emulator ignores ListGrants paging, so pages are mocked here.
+    let pages = mock!(aws_sdk_kms::Client::list_grants)
+        .sequence()
+        .output(|| {
+            ListGrantsOutput::builder()
+                .grants(fargate_grant("prod"))
+                .grants(fargate_grant("prod"))
+                .grants(GrantListEntry::builder().grantee_principal("arn:aws:iam::123456789012:role/app").build())
+                .truncated(true)
+                .next_marker("page-2")
+                .build()
+        })
+        .output(|| ListGrantsOutput::builder().grants(fargate_grant("batch")).truncated(false).build())
+        .build();
+    let describe = describe_key(key_metadata(KeyState::Enabled).build().unwrap());
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&describe, &pages]);
+    let inv = run(&m, &["prod"]).await;
+    assert_eq!(pages.num_calls(), 2);
+    let Fact::Read { value: g } = &inv.key_details[KEY].grants else { panic!("{:?}", inv.key_details) };
+    assert_eq!((g.total, g.fargate), (4, 3));
+    assert_eq!(g.fargate_by_cluster["prod"], 2);
+    assert_eq!(g.fargate_by_cluster["batch"], 1);
+}
+
+#[tokio::test]
+async fn rotation_period_and_next_date_are_collected() {
+    // The emulator reports neither the period nor the next rotation date.
+    let rotation = mock!(aws_sdk_kms::Client::get_key_rotation_status).then_output(|| {
+        GetKeyRotationStatusOutput::builder()
+            .key_rotation_enabled(true)
+            .rotation_period_in_days(180)
+            .next_rotation_date(DateTime::from_secs(1_798_761_600))
+            .build()
+    });
+    let describe = describe_key(key_metadata(KeyState::Enabled).build().unwrap());
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&describe, &rotation]);
+    let inv = run(&m, &["prod"]).await;
+    let Fact::Read { value: r } = &inv.key_details[KEY].rotation else { panic!() };
+    assert_eq!(r.period_days, Some(180));
+    assert_eq!(r.next_rotation.unwrap().to_string(), "2027-01-01T00:00:00Z");
+    let report = report(&inv);
+    let info = report.clusters[0].findings.iter().find(|f| f.check == "key-rotation").unwrap();
+    assert!(info.message.contains("every 180 days, next on 2027-01-01"), "{}", info.message);
+}
+
+#[tokio::test]
+async fn cross_account_key_skips_get_key_policy() {
+    const PARTNER_KEY: &str = "arn:aws:kms:us-east-1:444455556666:key/1234abcd-0000-0000-0000-EXAMPLE00000";
+    let policy = mock!(aws_sdk_kms::Client::get_key_policy)
+        .then_output(|| GetKeyPolicyOutput::builder().policy(fargate_policy()).build());
+    let describe =
+        describe_key(key_metadata(KeyState::Enabled).arn(PARTNER_KEY).aws_account_id("444455556666").build().unwrap());
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(PARTNER_KEY))])], &[&describe, &policy]);
+    let inv = run(&m, &["prod"]).await;
+    assert_eq!(policy.num_calls(), 0, "GetKeyPolicy does not work across accounts: not asked");
+    assert!(matches!(inv.key_details[PARTNER_KEY].policy, Fact::Skipped { .. }));
+    assert!(matches!(inv.key_details[PARTNER_KEY].grants, Fact::Read { .. }), "the rest still runs");
+    let r = report(&inv);
+    assert_eq!(r.verdict, Verdict::Unknown);
+    let f = r.clusters[0].findings.iter().find(|f| f.check == "key-policy").unwrap();
+    assert!(f.message.contains("across accounts"), "{}", f.message);
+}
+
+#[tokio::test]
+async fn key_details_are_read_once_per_key() {
+    // Three references (ARN, bare id, alias) to one key: one read of each detail.
+    let policy = mock!(aws_sdk_kms::Client::get_key_policy)
+        .then_output(|| GetKeyPolicyOutput::builder().policy(fargate_policy()).build());
+    let grants = mock!(aws_sdk_kms::Client::list_grants).then_output(|| ListGrantsOutput::builder().build());
+    let describe = describe_key(key_metadata(KeyState::Enabled).build().unwrap());
+    let clusters = vec![cluster("a", Some(KEY)), cluster("b", Some(KEY_ID)), cluster("c", Some("alias/shared"))];
+    let m = mocks(&[&describe_clusters(clusters)], &[&describe, &policy, &grants]);
+    let inv = run(&m, &["a", "b", "c"]).await;
+    assert_eq!(describe.num_calls(), 2, "the alias is a second reference to describe");
+    assert_eq!(policy.num_calls(), 1);
+    assert_eq!(grants.num_calls(), 1);
+    assert_eq!(inv.key_details.len(), 1);
+}
+
+#[tokio::test]
+async fn get_key_policy_denied_is_unknown_and_the_rest_still_runs() {
+    let denied = mock!(aws_sdk_kms::Client::get_key_policy)
+        .sequence()
+        .http_status(400, Some(json_error("AccessDeniedException", "not authorized to perform: kms:GetKeyPolicy")))
+        .build();
+    let describe = describe_key(key_metadata(KeyState::Disabled).build().unwrap());
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&describe, &denied]);
+    let inv = run(&m, &["prod"]).await;
+    assert!(matches!(inv.key_details[KEY].policy, Fact::Unreadable { ref gap } if gap.code == "AccessDeniedException"));
+    let r = report(&inv);
+    // The disabled key still fails the cluster: a failure outranks unknown.
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.clusters[0].findings.iter().any(|f| f.check == "key-policy" && f.verdict == Verdict::Unknown));
 }

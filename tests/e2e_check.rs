@@ -10,9 +10,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use aws_sdk_ecs::types::{
-    ClusterConfiguration, ExecuteCommandConfiguration, ManagedStorageConfiguration,
-};
+use aws_sdk_ecs::types::{ClusterConfiguration, ExecuteCommandConfiguration, ManagedStorageConfiguration};
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
 use common::*;
 use serde_json::Value;
@@ -26,8 +24,22 @@ const EMPTY: &str = "ap-southeast-2";
 /// Region where every cluster passes.
 const HEALTHY: &str = "ca-central-1";
 
-const MISSING_KEY: &str =
-    "arn:aws:kms:us-east-1:123456789012:key/0000aaaa-0000-0000-0000-EXAMPLE00000";
+const CLUSTERS: [&str; 12] = [
+    "healthy",
+    "healthy-twin",
+    "disabled",
+    "pending-deletion",
+    "cancelled-deletion",
+    "missing-key",
+    "asymmetric",
+    "multi-region",
+    "alias-config",
+    "no-config",
+    "ebs-disabled",
+    "exec-disabled",
+];
+
+const MISSING_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/0000aaaa-0000-0000-0000-EXAMPLE00000";
 
 struct Estate {
     healthy_key: String,
@@ -44,34 +56,24 @@ async fn seed() -> Estate {
     let ecs = aws_sdk_ecs::Client::new(&config);
 
     // (key id, key ARN). The emulator's mutating KMS calls take key ids only.
+    // Every key lets Fargate in for every estate cluster, so that each
+    // scenario fails for its own reason only.
+    let policy = fargate_policy(&CLUSTERS);
     let new_key = || async {
-        let m = kms.create_key().send().await.unwrap().key_metadata.unwrap();
+        let m = kms.create_key().policy(&policy).send().await.unwrap().key_metadata.unwrap();
         (m.key_id, m.arn.unwrap())
     };
     let (healthy_id, healthy) = new_key().await;
     let (disabled_id, disabled) = new_key().await;
     kms.disable_key().key_id(&disabled_id).send().await.unwrap();
     let (pending_id, pending) = new_key().await;
-    kms.schedule_key_deletion()
-        .key_id(&pending_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    kms.schedule_key_deletion().key_id(&pending_id).pending_window_in_days(7).send().await.unwrap();
     let (cancelled_id, cancelled) = new_key().await;
-    kms.schedule_key_deletion()
-        .key_id(&cancelled_id)
-        .pending_window_in_days(30)
-        .send()
-        .await
-        .unwrap();
-    kms.cancel_key_deletion()
-        .key_id(&cancelled_id)
-        .send()
-        .await
-        .unwrap();
+    kms.schedule_key_deletion().key_id(&cancelled_id).pending_window_in_days(30).send().await.unwrap();
+    kms.cancel_key_deletion().key_id(&cancelled_id).send().await.unwrap();
     let asymmetric = kms
         .create_key()
+        .policy(&policy)
         .key_spec(KeySpec::Rsa2048)
         .key_usage(KeyUsageType::SignVerify)
         .send()
@@ -81,29 +83,14 @@ async fn seed() -> Estate {
         .unwrap()
         .arn
         .unwrap();
-    let multi = kms
-        .create_key()
-        .multi_region(true)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .arn
-        .unwrap();
-    kms.create_alias()
-        .alias_name("alias/fargate")
-        .target_key_id(&healthy_id)
-        .send()
-        .await
-        .unwrap();
+    let multi =
+        kms.create_key().policy(&policy).multi_region(true).send().await.unwrap().key_metadata.unwrap().arn.unwrap();
+    kms.create_alias().alias_name("alias/fargate").target_key_id(&healthy_id).send().await.unwrap();
 
     let fargate = |key: &str| {
         ClusterConfiguration::builder()
             .managed_storage_configuration(
-                ManagedStorageConfiguration::builder()
-                    .fargate_ephemeral_storage_kms_key_id(key)
-                    .build(),
+                ManagedStorageConfiguration::builder().fargate_ephemeral_storage_kms_key_id(key).build(),
             )
             .build()
     };
@@ -123,11 +110,7 @@ async fn seed() -> Estate {
             "ebs-disabled",
             Some(
                 ClusterConfiguration::builder()
-                    .managed_storage_configuration(
-                        ManagedStorageConfiguration::builder()
-                            .kms_key_id(&disabled)
-                            .build(),
-                    )
+                    .managed_storage_configuration(ManagedStorageConfiguration::builder().kms_key_id(&disabled).build())
                     .build(),
             ),
         ),
@@ -135,37 +118,25 @@ async fn seed() -> Estate {
             "exec-disabled",
             Some(
                 ClusterConfiguration::builder()
-                    .execute_command_configuration(
-                        ExecuteCommandConfiguration::builder()
-                            .kms_key_id(&disabled)
-                            .build(),
-                    )
+                    .execute_command_configuration(ExecuteCommandConfiguration::builder().kms_key_id(&disabled).build())
                     .build(),
             ),
         ),
     ];
     for (name, configuration) in clusters {
-        ecs.create_cluster()
-            .cluster_name(name)
-            .set_configuration(configuration)
-            .send()
-            .await
-            .unwrap();
+        ecs.create_cluster().cluster_name(name).set_configuration(configuration).send().await.unwrap();
     }
 
     let many = aws_sdk_ecs::Client::new(&sdk_config(MANY).await);
     for i in 0..105 {
-        many.create_cluster()
-            .cluster_name(format!("batch-{i:03}"))
-            .send()
-            .await
-            .unwrap();
+        many.create_cluster().cluster_name(format!("batch-{i:03}")).send().await.unwrap();
     }
 
     let healthy_region = sdk_config(HEALTHY).await;
     let kms_ok = aws_sdk_kms::Client::new(&healthy_region);
     let ok_key = kms_ok
         .create_key()
+        .policy(fargate_policy(&["web", "worker"]))
         .send()
         .await
         .unwrap()
@@ -175,17 +146,9 @@ async fn seed() -> Estate {
         .unwrap();
     let ecs_ok = aws_sdk_ecs::Client::new(&healthy_region);
     for name in ["web", "worker"] {
-        ecs_ok
-            .create_cluster()
-            .cluster_name(name)
-            .configuration(fargate(&ok_key))
-            .send()
-            .await
-            .unwrap();
+        ecs_ok.create_cluster().cluster_name(name).configuration(fargate(&ok_key)).send().await.unwrap();
     }
-    Estate {
-        healthy_key: healthy,
-    }
+    Estate { healthy_key: healthy }
 }
 
 /// `check --cluster NAME --format json` in the estate Region.
@@ -216,54 +179,18 @@ fn scenario_table() {
     let cases: &[(&str, i32, &str, &[&str], &str)] = &[
         ("healthy", 0, "pass", &[], ""),
         ("disabled", 1, "fail", &["key-state"], "is Disabled"),
-        (
-            "pending-deletion",
-            1,
-            "fail",
-            &["key-state"],
-            "scheduled for deletion on",
-        ),
+        ("pending-deletion", 1, "fail", &["key-state"], "scheduled for deletion on"),
         // CancelKeyDeletion leaves the key Disabled.
-        (
-            "cancelled-deletion",
-            1,
-            "fail",
-            &["key-state"],
-            "is Disabled",
-        ),
-        (
-            "missing-key",
-            1,
-            "fail",
-            &["key-not-found"],
-            "does not exist",
-        ),
+        ("cancelled-deletion", 1, "fail", &["key-state"], "is Disabled"),
+        ("missing-key", 1, "fail", &["key-not-found"], "does not exist"),
         ("asymmetric", 1, "fail", &["key-type"], "RSA_2048"),
-        (
-            "multi-region",
-            1,
-            "fail",
-            &["multi-region-key"],
-            "multi-Region",
-        ),
-        (
-            "alias-config",
-            1,
-            "fail",
-            &["alias-reference"],
-            "alias/fargate",
-        ),
+        ("multi-region", 1, "fail", &["multi-region-key"], "multi-Region"),
+        ("alias-config", 1, "fail", &["alias-reference"], "alias/fargate"),
         ("no-config", 0, "pass", &[], "AWS owned key"),
         ("ebs-disabled", 1, "fail", &["key-state"], "EBS"),
         // An ECS Exec key only breaks exec sessions: a warning, not a failure.
         ("exec-disabled", 0, "pass", &[], "ECS Exec sessions"),
-        (
-            "does-not-exist",
-            1,
-            "fail",
-            &["cluster-not-found"],
-            "was not found",
-        ),
+        ("does-not-exist", 1, "fail", &["cluster-not-found"], "was not found"),
     ];
     for (name, code, verdict, failing, text) in cases {
         let (exit, report) = check_cluster(name);
@@ -284,15 +211,9 @@ fn pending_deletion_reports_days_left_and_two_step_fix() {
     let finding = &only_cluster(&report)["findings"][0];
     let message = finding["message"].as_str().unwrap();
     // Scheduled with a 7-day window moments ago: 6 whole days left.
-    assert!(
-        message.contains("(6 days left)") || message.contains("(7 days left)"),
-        "{message}"
-    );
+    assert!(message.contains("(6 days left)") || message.contains("(7 days left)"), "{message}");
     let fix = finding["remediation"].as_str().unwrap();
-    assert!(
-        fix.contains("cancel-key-deletion") && fix.contains("enable-key"),
-        "{fix}"
-    );
+    assert!(fix.contains("cancel-key-deletion") && fix.contains("enable-key"), "{fix}");
 }
 
 #[test]
@@ -300,10 +221,7 @@ fn alias_config_names_the_resolved_key() {
     let (_, report) = check_cluster("alias-config");
     let cluster = only_cluster(&report);
     assert_eq!(cluster["key_usages"][0]["configured_key"], "alias/fargate");
-    assert_eq!(
-        cluster["key_usages"][0]["key_arn"],
-        estate().healthy_key.as_str()
-    );
+    assert_eq!(cluster["key_usages"][0]["key_arn"], estate().healthy_key.as_str());
     let fix = cluster["findings"][0]["remediation"].as_str().unwrap();
     assert!(fix.contains(&estate().healthy_key), "{fix}");
 }
@@ -317,10 +235,7 @@ fn key_usage_facts_are_reported() {
     assert_eq!(usage["verdict"], "fail");
     let cluster = only_cluster(&report);
     assert_eq!(cluster["region"], ESTATE);
-    assert_eq!(
-        cluster["cluster_arn"],
-        format!("arn:aws:ecs:{ESTATE}:{ACCOUNT}:cluster/disabled")
-    );
+    assert_eq!(cluster["cluster_arn"], format!("arn:aws:ecs:{ESTATE}:{ACCOUNT}:cluster/disabled"));
 }
 
 #[test]
@@ -329,12 +244,8 @@ fn whole_region_run_judges_every_cluster() {
     let (exit, report) = run_json(bin_aws(ESTATE).args(["check", "--format", "json"]));
     assert_eq!(exit, 1);
     assert_eq!(report["verdict"], "fail");
-    let names: Vec<&str> = report["clusters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["cluster_name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> =
+        report["clusters"].as_array().unwrap().iter().map(|c| c["cluster_name"].as_str().unwrap()).collect();
     assert_eq!(names.len(), 12, "{names:?}");
     assert!(names.contains(&"healthy") && names.contains(&"healthy-twin"));
     assert_eq!(report["summary"]["pass"], 4, "{:#}", report["summary"]);
@@ -348,26 +259,16 @@ fn more_than_100_clusters_are_described_in_batches() {
     assert_eq!(exit, 0);
     let clusters = report["clusters"].as_array().unwrap();
     assert_eq!(clusters.len(), 105);
-    assert!(
-        clusters
-            .iter()
-            .all(|c| c["verdict"] == "pass" && c["status"] == "ACTIVE")
-    );
+    assert!(clusters.iter().all(|c| c["verdict"] == "pass" && c["status"] == "ACTIVE"));
 }
 
 #[test]
 fn empty_region_passes_and_says_so() {
     estate();
-    let out = bin_aws(EMPTY)
-        .args(["check", "--color", "never"])
-        .output()
-        .unwrap();
+    let out = bin_aws(EMPTY).args(["check", "--color", "never"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        stdout.contains("No ECS clusters found in ap-southeast-2"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("No ECS clusters found in ap-southeast-2"), "{stdout}");
 }
 
 #[test]
@@ -384,8 +285,7 @@ fn cluster_arn_selects_its_own_region() {
     estate();
     // Asked from another Region: the ARN's Region wins.
     let arn = format!("arn:aws:ecs:{HEALTHY}:{ACCOUNT}:cluster/web");
-    let (exit, report) =
-        run_json(bin_aws(EMPTY).args(["check", "--format", "json", "--cluster", &arn]));
+    let (exit, report) = run_json(bin_aws(EMPTY).args(["check", "--format", "json", "--cluster", &arn]));
     assert_eq!(exit, 0, "{report:#}");
     assert_eq!(only_cluster(&report)["region"], HEALTHY);
 }
@@ -393,44 +293,23 @@ fn cluster_arn_selects_its_own_region() {
 #[test]
 fn human_report_names_cause_and_fix() {
     estate();
-    let out = bin_aws(ESTATE)
-        .args([
-            "check", "--color", "never", "-c", "disabled", "-c", "healthy",
-        ])
-        .output()
-        .unwrap();
+    let out = bin_aws(ESTATE).args(["check", "--color", "never", "-c", "disabled", "-c", "healthy"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("FAIL    disabled (us-east-1)"), "{stdout}");
     assert!(stdout.contains("PASS    healthy (us-east-1)"), "{stdout}");
-    assert!(
-        stdout.contains("fix: aws kms enable-key --key-id arn:aws:kms:us-east-1:"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("2 clusters: 1 fail, 0 unknown, 1 pass"),
-        "{stdout}"
-    );
-    assert!(
-        !stdout.contains('\u{1b}'),
-        "no escape codes with --color never"
-    );
+    assert!(stdout.contains("fix: aws kms enable-key --key-id arn:aws:kms:us-east-1:"), "{stdout}");
+    assert!(stdout.contains("2 clusters: 1 fail, 0 unknown, 1 pass"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "no escape codes with --color never");
 }
 
 #[test]
 fn color_always_colors_and_no_color_env_is_honoured() {
     estate();
-    let colored = bin_aws(ESTATE)
-        .args(["check", "--color", "always", "-c", "disabled"])
-        .output()
-        .unwrap();
+    let colored = bin_aws(ESTATE).args(["check", "--color", "always", "-c", "disabled"]).output().unwrap();
     assert!(String::from_utf8_lossy(&colored.stdout).contains("\u{1b}["));
     // Under "auto" NO_COLOR wins (and stdout is a pipe here anyway).
-    let plain = bin_aws(ESTATE)
-        .env("NO_COLOR", "1")
-        .args(["check", "-c", "disabled"])
-        .output()
-        .unwrap();
+    let plain = bin_aws(ESTATE).env("NO_COLOR", "1").args(["check", "-c", "disabled"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&plain.stdout).contains('\u{1b}'));
 }
 
@@ -441,9 +320,7 @@ fn saved_inventory_replays_to_the_same_report() {
     let saved = dir.path().join("inventory.json");
     let live_report = dir.path().join("live.json");
     let status = bin_aws(ESTATE)
-        .args([
-            "check", "--format", "json", "-c", "disabled", "-c", "healthy",
-        ])
+        .args(["check", "--format", "json", "-c", "disabled", "-c", "healthy"])
         .arg("--save-inventory")
         .arg(&saved)
         .arg("--output")
@@ -451,18 +328,11 @@ fn saved_inventory_replays_to_the_same_report() {
         .output()
         .unwrap();
     assert_eq!(status.status.code(), Some(1));
-    assert!(
-        status.stdout.is_empty(),
-        "--output takes the report off stdout"
-    );
+    assert!(status.stdout.is_empty(), "--output takes the report off stdout");
     let live: Value = serde_json::from_slice(&std::fs::read(&live_report).unwrap()).unwrap();
 
     // Replay with no AWS at all: no endpoint, no credentials, no Region.
-    let (exit, replayed) = run_json(
-        bin()
-            .args(["check", "--format", "json", "--inventory"])
-            .arg(&saved),
-    );
+    let (exit, replayed) = run_json(bin().args(["check", "--format", "json", "--inventory"]).arg(&saved));
     assert_eq!(exit, 1);
     assert_eq!(replayed, live);
 }
@@ -470,11 +340,13 @@ fn saved_inventory_replays_to_the_same_report() {
 #[test]
 fn unreachable_endpoint_is_unknown_not_pass() {
     // Nothing listens on port 9 of loopback: every call fails to connect.
-    let (exit, report) = run_json(
-        bin_aws(ESTATE)
-            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-            .args(["check", "--format", "json", "--timeout", "5"]),
-    );
+    let (exit, report) = run_json(bin_aws(ESTATE).env("AWS_ENDPOINT_URL", "http://127.0.0.1:9").args([
+        "check",
+        "--format",
+        "json",
+        "--timeout",
+        "5",
+    ]));
     assert_eq!(exit, 2, "{report:#}");
     assert_eq!(report["verdict"], "unknown");
     assert_eq!(report["gaps"][0]["operation"], "ecs:ListClusters");
@@ -483,11 +355,15 @@ fn unreachable_endpoint_is_unknown_not_pass() {
 
 #[test]
 fn unreachable_endpoint_with_named_cluster_is_unknown() {
-    let (exit, report) = run_json(
-        bin_aws(ESTATE)
-            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-            .args(["check", "--format", "json", "--timeout", "5", "-c", "prod"]),
-    );
+    let (exit, report) = run_json(bin_aws(ESTATE).env("AWS_ENDPOINT_URL", "http://127.0.0.1:9").args([
+        "check",
+        "--format",
+        "json",
+        "--timeout",
+        "5",
+        "-c",
+        "prod",
+    ]));
     assert_eq!(exit, 2);
     let cluster = only_cluster(&report);
     assert_eq!(cluster["verdict"], "unknown");

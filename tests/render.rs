@@ -140,37 +140,23 @@ struct JsonFinding {
 
 #[test]
 fn json_matches_the_documented_contract() {
-    for name in [
-        "estate.json",
-        "all-pass.json",
-        "unknown.json",
-        "scope-gap.json",
-    ] {
-        let parsed: JsonReport = serde_json::from_str(&rendered(&report(name), Format::Json))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    for name in ["estate.json", "all-pass.json", "unknown.json", "scope-gap.json"] {
+        let parsed: JsonReport =
+            serde_json::from_str(&rendered(&report(name), Format::Json)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(parsed.schema_version, 1);
-        let worst_cluster = parsed.clusters.iter().map(|c| &c.verdict).fold(
-            None,
-            |acc: Option<&JsonVerdict>, v| {
-                Some(match (acc, v) {
-                    (Some(JsonVerdict::Fail), _) | (_, JsonVerdict::Fail) => &JsonVerdict::Fail,
-                    (Some(JsonVerdict::Unknown), _) | (_, JsonVerdict::Unknown) => {
-                        &JsonVerdict::Unknown
-                    }
-                    _ => &JsonVerdict::Pass,
-                })
-            },
-        );
+        let worst_cluster = parsed.clusters.iter().map(|c| &c.verdict).fold(None, |acc: Option<&JsonVerdict>, v| {
+            Some(match (acc, v) {
+                (Some(JsonVerdict::Fail), _) | (_, JsonVerdict::Fail) => &JsonVerdict::Fail,
+                (Some(JsonVerdict::Unknown), _) | (_, JsonVerdict::Unknown) => &JsonVerdict::Unknown,
+                _ => &JsonVerdict::Pass,
+            })
+        });
         if parsed.gaps.is_empty() {
             assert_eq!(Some(&parsed.verdict), worst_cluster, "{name}");
         }
         for c in &parsed.clusters {
             for f in &c.findings {
-                assert!(
-                    ["info", "warning", "error"].contains(&f.severity.as_str()),
-                    "{}",
-                    f.severity
-                );
+                assert!(["info", "warning", "error"].contains(&f.severity.as_str()), "{}", f.severity);
             }
         }
     }

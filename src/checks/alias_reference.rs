@@ -6,10 +6,8 @@ use super::{CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::{Usage, is_alias_reference};
 
-pub static META: CheckMeta = CheckMeta {
-    id: "alias-reference",
-    title: "The Fargate key is named by key id or key ARN, not by an alias",
-};
+pub static META: CheckMeta =
+    CheckMeta { id: "alias-reference", title: "The Fargate key is named by key id or key ARN, not by an alias" };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     ctx.usages()
@@ -48,26 +46,10 @@ mod tests {
     fn alias_table() {
         // (configured, usage, verdict)
         let cases = [
-            (
-                "alias/fargate",
-                Usage::FargateEphemeralStorage,
-                Verdict::Fail,
-            ),
-            (
-                "arn:aws:kms:us-east-1:123456789012:alias/fargate",
-                Usage::FargateEphemeralStorage,
-                Verdict::Fail,
-            ),
-            (
-                "arn:aws:kms:us-east-1:123456789012:key/k",
-                Usage::FargateEphemeralStorage,
-                Verdict::Pass,
-            ),
-            (
-                "1234abcd-0000-0000-0000-EXAMPLE00000",
-                Usage::FargateEphemeralStorage,
-                Verdict::Pass,
-            ),
+            ("alias/fargate", Usage::FargateEphemeralStorage, Verdict::Fail),
+            ("arn:aws:kms:us-east-1:123456789012:alias/fargate", Usage::FargateEphemeralStorage, Verdict::Fail),
+            ("arn:aws:kms:us-east-1:123456789012:key/k", Usage::FargateEphemeralStorage, Verdict::Pass),
+            ("1234abcd-0000-0000-0000-EXAMPLE00000", Usage::FargateEphemeralStorage, Verdict::Pass),
             // Aliases are only ruled out for Fargate ephemeral storage.
             ("alias/exec", Usage::ExecuteCommand, Verdict::Pass),
         ];
@@ -85,22 +67,10 @@ mod tests {
 
     #[test]
     fn unresolved_alias_still_fails() {
-        let lookup = crate::inventory::KeyLookup::NotFound {
-            message: "Alias not found".into(),
-        };
-        let inv = one_usage(
-            Usage::FargateEphemeralStorage,
-            Some("alias/gone"),
-            Some(lookup),
-        );
+        let lookup = crate::inventory::KeyLookup::NotFound { message: "Alias not found".into() };
+        let inv = one_usage(Usage::FargateEphemeralStorage, Some("alias/gone"), Some(lookup));
         let findings = eval(evaluate, &inv, &CheckOptions::default());
         assert_eq!(worst(&findings), Verdict::Fail);
-        assert!(
-            findings[0]
-                .remediation
-                .as_deref()
-                .unwrap()
-                .contains("<key-arn>")
-        );
+        assert!(findings[0].remediation.as_deref().unwrap().contains("<key-arn>"));
     }
 }

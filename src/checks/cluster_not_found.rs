@@ -6,10 +6,7 @@ use super::{CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::ClusterLookup;
 
-pub static META: CheckMeta = CheckMeta {
-    id: "cluster-not-found",
-    title: "The cluster exists and is not deleted",
-};
+pub static META: CheckMeta = CheckMeta { id: "cluster-not-found", title: "The cluster exists and is not deleted" };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     let c = ctx.cluster;
@@ -18,23 +15,19 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
             "Cluster {} was not found in {} (DescribeClusters: {reason}{}).",
             c.name,
             c.region,
-            detail
-                .as_deref()
-                .map(|d| format!(", {d}"))
-                .unwrap_or_default()
+            detail.as_deref().map(|d| format!(", {d}")).unwrap_or_default()
         ),
         ClusterLookup::Found { status, .. } if status == "INACTIVE" => {
-            format!(
-                "Cluster {} in {} has been deleted (status INACTIVE).",
-                c.name, c.region
-            )
+            format!("Cluster {} in {} has been deleted (status INACTIVE).", c.name, c.region)
         }
         _ => return Vec::new(),
     };
-    vec![Finding::fail(META.id, message).with_remediation(format!(
-        "Check the cluster name and Region: aws ecs list-clusters --region {}",
-        c.region
-    ))]
+    vec![
+        Finding::fail(META.id, message).with_remediation(format!(
+            "Check the cluster name and Region: aws ecs list-clusters --region {}",
+            c.region
+        )),
+    ]
 }
 
 #[cfg(test)]
@@ -49,34 +42,10 @@ mod tests {
     fn cluster_lookup_table() {
         // (lookup, verdict)
         let cases = [
-            (
-                ClusterLookup::Missing {
-                    reason: "MISSING".into(),
-                    detail: None,
-                },
-                Verdict::Fail,
-            ),
-            (
-                ClusterLookup::Found {
-                    status: "INACTIVE".into(),
-                    key_usages: vec![],
-                },
-                Verdict::Fail,
-            ),
-            (
-                ClusterLookup::Found {
-                    status: "ACTIVE".into(),
-                    key_usages: vec![],
-                },
-                Verdict::Pass,
-            ),
-            (
-                ClusterLookup::Found {
-                    status: "PROVISIONING".into(),
-                    key_usages: vec![],
-                },
-                Verdict::Pass,
-            ),
+            (ClusterLookup::Missing { reason: "MISSING".into(), detail: None }, Verdict::Fail),
+            (ClusterLookup::Found { status: "INACTIVE".into(), key_usages: vec![] }, Verdict::Fail),
+            (ClusterLookup::Found { status: "ACTIVE".into(), key_usages: vec![] }, Verdict::Pass),
+            (ClusterLookup::Found { status: "PROVISIONING".into(), key_usages: vec![] }, Verdict::Pass),
         ];
         for (lookup, verdict) in cases {
             let mut inv = one_usage(Usage::FargateEphemeralStorage, None, None);

@@ -6,10 +6,8 @@ use super::{CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::Usage;
 
-pub static META: CheckMeta = CheckMeta {
-    id: "key-not-customer-managed",
-    title: "The Fargate key is customer managed (KeyManager CUSTOMER)",
-};
+pub static META: CheckMeta =
+    CheckMeta { id: "key-not-customer-managed", title: "The Fargate key is customer managed (KeyManager CUSTOMER)" };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     ctx.for_each_described(|u, m| {
@@ -46,16 +44,9 @@ mod tests {
 
     #[test]
     fn key_manager_table() {
-        let cases = [
-            (Some("CUSTOMER"), Verdict::Pass),
-            (Some("AWS"), Verdict::Fail),
-            (None, Verdict::Unknown),
-        ];
+        let cases = [(Some("CUSTOMER"), Verdict::Pass), (Some("AWS"), Verdict::Fail), (None, Verdict::Unknown)];
         for (manager, verdict) in cases {
-            let m = KeyMetadata {
-                key_manager: manager.map(str::to_string),
-                ..healthy("k")
-            };
+            let m = KeyMetadata { key_manager: manager.map(str::to_string), ..healthy("k") };
             let findings = eval(evaluate, &fargate_key(m), &CheckOptions::default());
             assert_eq!(worst(&findings), verdict, "{manager:?}");
         }
@@ -64,10 +55,7 @@ mod tests {
     #[test]
     fn only_the_fargate_usage_needs_a_customer_key() {
         // ECS-managed EBS volumes may use the AWS managed aws/ebs key.
-        let m = KeyMetadata {
-            key_manager: Some("AWS".into()),
-            ..healthy("k")
-        };
+        let m = KeyMetadata { key_manager: Some("AWS".into()), ..healthy("k") };
         let arn = m.arn.clone();
         let inv = one_usage(Usage::ManagedStorage, Some(&arn), Some(found(m)));
         assert!(eval(evaluate, &inv, &CheckOptions::default()).is_empty());

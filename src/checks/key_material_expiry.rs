@@ -6,10 +6,8 @@
 use super::{CheckMeta, ClusterCtx, days_until, format_time};
 use crate::finding::Finding;
 
-pub static META: CheckMeta = CheckMeta {
-    id: "key-material-expiry",
-    title: "Imported key material does not expire within the horizon",
-};
+pub static META: CheckMeta =
+    CheckMeta { id: "key-material-expiry", title: "Imported key material does not expire within the horizon" };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     let horizon = ctx.options.horizon_days;
@@ -60,38 +58,13 @@ mod tests {
         // Now is 2026-11-30T12:00Z. (ValidTo, horizon days, verdict, severity)
         let cases: &[(Option<&str>, i64, Verdict, Option<Severity>)] = &[
             (None, 30, Verdict::Pass, None),
-            (
-                Some("2027-06-01T00:00:00Z"),
-                30,
-                Verdict::Pass,
-                Some(Severity::Warning),
-            ),
-            (
-                Some("2026-12-20T12:00:00Z"),
-                30,
-                Verdict::Fail,
-                Some(Severity::Error),
-            ),
+            (Some("2027-06-01T00:00:00Z"), 30, Verdict::Pass, Some(Severity::Warning)),
+            (Some("2026-12-20T12:00:00Z"), 30, Verdict::Fail, Some(Severity::Error)),
             // The horizon is the user's: 10 days out is only a warning with --horizon 7.
-            (
-                Some("2026-12-10T12:00:00Z"),
-                7,
-                Verdict::Pass,
-                Some(Severity::Warning),
-            ),
+            (Some("2026-12-10T12:00:00Z"), 7, Verdict::Pass, Some(Severity::Warning)),
             // Exactly on the horizon counts as within it.
-            (
-                Some("2026-12-07T12:00:00Z"),
-                7,
-                Verdict::Fail,
-                Some(Severity::Error),
-            ),
-            (
-                Some("2026-11-01T00:00:00Z"),
-                30,
-                Verdict::Fail,
-                Some(Severity::Error),
-            ),
+            (Some("2026-12-07T12:00:00Z"), 7, Verdict::Fail, Some(Severity::Error)),
+            (Some("2026-11-01T00:00:00Z"), 30, Verdict::Fail, Some(Severity::Error)),
         ];
         for (valid_to, horizon, verdict, severity) in cases {
             let m = KeyMetadata {
@@ -100,32 +73,13 @@ mod tests {
                 valid_to: valid_to.map(|v| v.parse().unwrap()),
                 ..healthy("k")
             };
-            let findings = eval(
-                evaluate,
-                &fargate_key(m),
-                &CheckOptions {
-                    horizon_days: *horizon,
-                },
-            );
+            let findings =
+                eval(evaluate, &fargate_key(m), &CheckOptions { horizon_days: *horizon, ..CheckOptions::default() });
             assert_eq!(worst(&findings), *verdict, "{valid_to:?} {horizon}");
-            assert_eq!(
-                findings.first().map(|f| f.severity),
-                *severity,
-                "{valid_to:?}"
-            );
+            assert_eq!(findings.first().map(|f| f.severity), *severity, "{valid_to:?}");
             if let Some(v) = valid_to {
-                assert!(
-                    findings[0].message.contains(&v[..10]),
-                    "{}",
-                    findings[0].message
-                );
-                assert!(
-                    findings[0]
-                        .remediation
-                        .as_deref()
-                        .unwrap()
-                        .contains("import-key-material")
-                );
+                assert!(findings[0].message.contains(&v[..10]), "{}", findings[0].message);
+                assert!(findings[0].remediation.as_deref().unwrap().contains("import-key-material"));
             }
         }
     }

@@ -5,10 +5,7 @@ use super::{CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::KeyLookup;
 
-pub static META: CheckMeta = CheckMeta {
-    id: "key-not-found",
-    title: "The configured key exists",
-};
+pub static META: CheckMeta = CheckMeta { id: "key-not-found", title: "The configured key exists" };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     ctx.usages()
@@ -16,18 +13,11 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
             let Some(KeyLookup::NotFound { message }) = u.key.map(|k| &k.describe) else {
                 return None;
             };
-            let detail = if message.is_empty() {
-                String::new()
-            } else {
-                format!(" (KMS: {message})")
-            };
+            let detail = if message.is_empty() { String::new() } else { format!(" (KMS: {message})") };
             Some(
                 u.broken(
                     META.id,
-                    format!(
-                        "does not exist in {}: it was deleted, or the reference is wrong{detail}.",
-                        u.key_region()
-                    ),
+                    format!("does not exist in {}: it was deleted, or the reference is wrong{detail}.", u.key_region()),
                 )
                 .with_remediation(format!(
                     "Point the cluster at an existing customer managed key:\n{}",
@@ -55,37 +45,18 @@ mod tests {
             (Usage::ExecuteCommand, Verdict::Pass),
         ];
         for (usage, verdict) in cases {
-            let lookup = KeyLookup::NotFound {
-                message: "Key 'x' does not exist".into(),
-            };
-            let inv = one_usage(
-                usage,
-                Some("1234abcd-0000-0000-0000-EXAMPLE00000"),
-                Some(lookup),
-            );
+            let lookup = KeyLookup::NotFound { message: "Key 'x' does not exist".into() };
+            let inv = one_usage(usage, Some("1234abcd-0000-0000-0000-EXAMPLE00000"), Some(lookup));
             let findings = eval(evaluate, &inv, &CheckOptions::default());
             assert_eq!(findings.len(), 1, "{usage:?}");
             assert_eq!(findings[0].verdict, verdict, "{usage:?}");
             assert!(findings[0].message.contains("does not exist"));
-            assert!(
-                findings[0]
-                    .remediation
-                    .as_deref()
-                    .unwrap()
-                    .contains("aws ecs update-cluster --cluster prod")
-            );
+            assert!(findings[0].remediation.as_deref().unwrap().contains("aws ecs update-cluster --cluster prod"));
         }
     }
 
     #[test]
     fn found_key_is_silent() {
-        assert!(
-            eval(
-                evaluate,
-                &fargate_key(healthy("k")),
-                &CheckOptions::default()
-            )
-            .is_empty()
-        );
+        assert!(eval(evaluate, &fargate_key(healthy("k")), &CheckOptions::default()).is_empty());
     }
 }

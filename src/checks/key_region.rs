@@ -7,10 +7,8 @@ use super::{CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::Arn;
 
-pub static META: CheckMeta = CheckMeta {
-    id: "key-region",
-    title: "The key is in the cluster's Region (warning: the rule is unconfirmed)",
-};
+pub static META: CheckMeta =
+    CheckMeta { id: "key-region", title: "The key is in the cluster's Region (warning: the rule is unconfirmed)" };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     ctx.usages()
@@ -53,15 +51,9 @@ mod tests {
     #[test]
     fn region_table() {
         // (key ARN, findings)
-        let cases = [
-            ("arn:aws:kms:us-east-1:123456789012:key/k", 0),
-            ("arn:aws:kms:eu-west-1:123456789012:key/k", 1),
-        ];
+        let cases = [("arn:aws:kms:us-east-1:123456789012:key/k", 0), ("arn:aws:kms:eu-west-1:123456789012:key/k", 1)];
         for (arn, n) in cases {
-            let m = KeyMetadata {
-                arn: arn.into(),
-                ..healthy("k")
-            };
+            let m = KeyMetadata { arn: arn.into(), ..healthy("k") };
             let inv = one_usage(Usage::FargateEphemeralStorage, Some(arn), Some(found(m)));
             let findings = eval(evaluate, &inv, &CheckOptions::default());
             assert_eq!(findings.len(), n, "{arn}");
@@ -77,9 +69,7 @@ mod tests {
     #[test]
     fn undescribed_key_uses_the_lookup_region() {
         let arn = "arn:aws:kms:eu-west-1:123456789012:key/k";
-        let lookup = crate::inventory::KeyLookup::Unreadable {
-            gap: gap("AccessDeniedException"),
-        };
+        let lookup = crate::inventory::KeyLookup::Unreadable { gap: gap("AccessDeniedException") };
         let inv = one_usage(Usage::FargateEphemeralStorage, Some(arn), Some(lookup));
         assert_eq!(eval(evaluate, &inv, &CheckOptions::default()).len(), 1);
     }

@@ -91,10 +91,7 @@ mod tests {
     use crate::inventory::{KeyMetadata, Usage};
 
     fn with_state(state: Option<&str>) -> KeyMetadata {
-        KeyMetadata {
-            key_state: state.map(str::to_string),
-            ..healthy("k")
-        }
+        KeyMetadata { key_state: state.map(str::to_string), ..healthy("k") }
     }
 
     #[test]
@@ -104,42 +101,12 @@ mod tests {
             (Some("Enabled"), Verdict::Pass, "", ""),
             // Updating is transient and KMS serves requests through it.
             (Some("Updating"), Verdict::Pass, "", ""),
-            (
-                Some("Disabled"),
-                Verdict::Fail,
-                "is Disabled",
-                "aws kms enable-key",
-            ),
-            (
-                Some("PendingDeletion"),
-                Verdict::Fail,
-                "no deletion date",
-                "cancel-key-deletion",
-            ),
-            (
-                Some("PendingReplicaDeletion"),
-                Verdict::Fail,
-                "replicas",
-                "cancel-key-deletion",
-            ),
-            (
-                Some("PendingImport"),
-                Verdict::Fail,
-                "no key material",
-                "import-key-material",
-            ),
-            (
-                Some("Unavailable"),
-                Verdict::Fail,
-                "custom key store",
-                "custom key store",
-            ),
-            (
-                Some("Creating"),
-                Verdict::Fail,
-                "being created",
-                "describe-key",
-            ),
+            (Some("Disabled"), Verdict::Fail, "is Disabled", "aws kms enable-key"),
+            (Some("PendingDeletion"), Verdict::Fail, "no deletion date", "cancel-key-deletion"),
+            (Some("PendingReplicaDeletion"), Verdict::Fail, "replicas", "cancel-key-deletion"),
+            (Some("PendingImport"), Verdict::Fail, "no key material", "import-key-material"),
+            (Some("Unavailable"), Verdict::Fail, "custom key store", "custom key store"),
+            (Some("Creating"), Verdict::Fail, "being created", "describe-key"),
             // A state AWS adds later is not assumed usable.
             (Some("Hibernating"), Verdict::Unknown, "does not know", ""),
             // No state at all is not a pass either.
@@ -159,20 +126,9 @@ mod tests {
             assert_eq!(f.usage, Some(Usage::FargateEphemeralStorage));
             assert!(f.message.contains(text), "{state:?}: {}", f.message);
             if *verdict == Verdict::Fail {
-                assert!(
-                    f.message.contains("Running tasks keep running"),
-                    "{}",
-                    f.message
-                );
-                assert!(
-                    f.message.contains("scale-outs and replacements"),
-                    "{}",
-                    f.message
-                );
-                assert!(
-                    f.remediation.as_deref().unwrap_or("").contains(fix),
-                    "{state:?}"
-                );
+                assert!(f.message.contains("Running tasks keep running"), "{}", f.message);
+                assert!(f.message.contains("scale-outs and replacements"), "{}", f.message);
+                assert!(f.remediation.as_deref().unwrap_or("").contains(fix), "{state:?}");
             }
         }
     }

@@ -5,10 +5,8 @@
 use super::{CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 
-pub static META: CheckMeta = CheckMeta {
-    id: "key-type",
-    title: "The key is a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)",
-};
+pub static META: CheckMeta =
+    CheckMeta { id: "key-type", title: "The key is a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)" };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     ctx.for_each_described(|u, m| {
@@ -50,11 +48,7 @@ mod tests {
     fn key_type_table() {
         // (KeySpec, KeyUsage, verdict)
         let cases: &[(Option<&str>, Option<&str>, Verdict)] = &[
-            (
-                Some("SYMMETRIC_DEFAULT"),
-                Some("ENCRYPT_DECRYPT"),
-                Verdict::Pass,
-            ),
+            (Some("SYMMETRIC_DEFAULT"), Some("ENCRYPT_DECRYPT"), Verdict::Pass),
             // KeyUsage left out: implied by SYMMETRIC_DEFAULT (the emulator omits it).
             (Some("SYMMETRIC_DEFAULT"), None, Verdict::Pass),
             (Some("RSA_2048"), Some("ENCRYPT_DECRYPT"), Verdict::Fail),

@@ -6,10 +6,8 @@ use super::{CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::KeyLookup;
 
-pub static META: CheckMeta = CheckMeta {
-    id: "key-unreadable",
-    title: "The key could be described; if not, the verdict is unknown",
-};
+pub static META: CheckMeta =
+    CheckMeta { id: "key-unreadable", title: "The key could be described; if not, the verdict is unknown" };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     ctx.usages()
@@ -60,11 +58,8 @@ mod tests {
         ];
         for usage in Usage::ALL {
             for (code, fix) in cases {
-                let inv = one_usage(
-                    usage,
-                    Some("alias/x"),
-                    Some(crate::inventory::KeyLookup::Unreadable { gap: gap(code) }),
-                );
+                let inv =
+                    one_usage(usage, Some("alias/x"), Some(crate::inventory::KeyLookup::Unreadable { gap: gap(code) }));
                 let findings = eval(evaluate, &inv, &CheckOptions::default());
                 // Fail closed, even for the ECS Exec usage whose failures only warn.
                 assert_eq!(worst(&findings), Verdict::Unknown, "{usage:?} {code}");

@@ -14,10 +14,13 @@ mod alias_reference;
 mod cluster_not_found;
 mod cluster_unreadable;
 mod custom_key_store;
+mod grant_quota;
 mod key_manager;
 mod key_material_expiry;
 mod key_not_found;
+mod key_policy;
 mod key_region;
+mod key_rotation;
 mod key_state;
 mod key_type;
 mod key_unreadable;
@@ -31,7 +34,7 @@ use jiff::Timestamp;
 
 use crate::finding::{Finding, Severity, Verdict};
 use crate::inventory::{
-    Cluster, ClusterLookup, Inventory, KeyLookup, KeyMetadata, KeyRecord, KeyUsage, Usage,
+    Arn, Cluster, ClusterLookup, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, KeyUsage, Usage,
 };
 
 /// A check's identity, shared by every renderer and the docs.
@@ -51,58 +54,22 @@ pub struct Check {
 
 /// Every check, in the order their findings are listed.
 pub static REGISTRY: &[Check] = &[
-    Check {
-        meta: &cluster_not_found::META,
-        evaluate: cluster_not_found::evaluate,
-    },
-    Check {
-        meta: &cluster_unreadable::META,
-        evaluate: cluster_unreadable::evaluate,
-    },
-    Check {
-        meta: &no_key::META,
-        evaluate: no_key::evaluate,
-    },
-    Check {
-        meta: &key_unreadable::META,
-        evaluate: key_unreadable::evaluate,
-    },
-    Check {
-        meta: &key_not_found::META,
-        evaluate: key_not_found::evaluate,
-    },
-    Check {
-        meta: &key_state::META,
-        evaluate: key_state::evaluate,
-    },
-    Check {
-        meta: &key_manager::META,
-        evaluate: key_manager::evaluate,
-    },
-    Check {
-        meta: &key_type::META,
-        evaluate: key_type::evaluate,
-    },
-    Check {
-        meta: &multi_region::META,
-        evaluate: multi_region::evaluate,
-    },
-    Check {
-        meta: &alias_reference::META,
-        evaluate: alias_reference::evaluate,
-    },
-    Check {
-        meta: &key_region::META,
-        evaluate: key_region::evaluate,
-    },
-    Check {
-        meta: &key_material_expiry::META,
-        evaluate: key_material_expiry::evaluate,
-    },
-    Check {
-        meta: &custom_key_store::META,
-        evaluate: custom_key_store::evaluate,
-    },
+    Check { meta: &cluster_not_found::META, evaluate: cluster_not_found::evaluate },
+    Check { meta: &cluster_unreadable::META, evaluate: cluster_unreadable::evaluate },
+    Check { meta: &no_key::META, evaluate: no_key::evaluate },
+    Check { meta: &key_unreadable::META, evaluate: key_unreadable::evaluate },
+    Check { meta: &key_not_found::META, evaluate: key_not_found::evaluate },
+    Check { meta: &key_state::META, evaluate: key_state::evaluate },
+    Check { meta: &key_manager::META, evaluate: key_manager::evaluate },
+    Check { meta: &key_type::META, evaluate: key_type::evaluate },
+    Check { meta: &multi_region::META, evaluate: multi_region::evaluate },
+    Check { meta: &key_policy::META, evaluate: key_policy::evaluate },
+    Check { meta: &grant_quota::META, evaluate: grant_quota::evaluate },
+    Check { meta: &key_rotation::META, evaluate: key_rotation::evaluate },
+    Check { meta: &alias_reference::META, evaluate: alias_reference::evaluate },
+    Check { meta: &key_region::META, evaluate: key_region::evaluate },
+    Check { meta: &key_material_expiry::META, evaluate: key_material_expiry::evaluate },
+    Check { meta: &custom_key_store::META, evaluate: custom_key_store::evaluate },
 ];
 
 /// Knobs the user sets that change what a check concludes.
@@ -110,11 +77,17 @@ pub static REGISTRY: &[Check] = &[
 pub struct CheckOptions {
     /// Imported key material expiring within this many days fails.
     pub horizon_days: i64,
+    /// Grants a key may hold (the KMS quota; 50,000 unless raised).
+    pub grant_quota: u64,
+    /// Warn when a key holds this percentage of `grant_quota`.
+    pub grant_warn_percent: u64,
+    /// Disabled automatic rotation on a key that can rotate fails.
+    pub require_rotation: bool,
 }
 
 impl Default for CheckOptions {
     fn default() -> Self {
-        Self { horizon_days: 30 }
+        Self { horizon_days: 30, grant_quota: 50_000, grant_warn_percent: 80, require_rotation: false }
     }
 }
 
@@ -124,15 +97,8 @@ pub fn run(inventory: &Inventory, options: &CheckOptions) -> Vec<Vec<Finding>> {
         .clusters
         .iter()
         .map(|cluster| {
-            let ctx = ClusterCtx {
-                inventory,
-                cluster,
-                options,
-            };
-            REGISTRY
-                .iter()
-                .flat_map(|check| (check.evaluate)(&ctx))
-                .collect()
+            let ctx = ClusterCtx { inventory, cluster, options };
+            REGISTRY.iter().flat_map(|check| (check.evaluate)(&ctx)).collect()
         })
         .collect()
 }
@@ -159,26 +125,18 @@ impl<'a> ClusterCtx<'a> {
         };
         let inventory = self.inventory;
         let cluster = self.cluster;
-        usages.iter().map(move |usage| UsageCtx {
-            cluster,
-            usage,
-            key: inventory.key_for(usage),
-        })
+        usages.iter().map(move |usage| UsageCtx { inventory, cluster, usage, key: inventory.key_for(usage) })
     }
 
     /// Applies `f` to every usage whose key DescribeKey found.
-    pub fn for_each_described(
-        &self,
-        f: impl Fn(&UsageCtx<'a>, &KeyMetadata) -> Option<Finding>,
-    ) -> Vec<Finding> {
-        self.usages()
-            .filter_map(|u| u.metadata().and_then(|m| f(&u, m)))
-            .collect()
+    pub fn for_each_described(&self, f: impl Fn(&UsageCtx<'a>, &KeyMetadata) -> Option<Finding>) -> Vec<Finding> {
+        self.usages().filter_map(|u| u.metadata().and_then(|m| f(&u, m))).collect()
     }
 }
 
 /// One key usage of one cluster.
 pub struct UsageCtx<'a> {
+    pub inventory: &'a Inventory,
     pub cluster: &'a Cluster,
     pub usage: &'a KeyUsage,
     pub key: Option<&'a KeyRecord>,
@@ -198,18 +156,25 @@ impl<'a> UsageCtx<'a> {
         }
     }
 
+    /// Policy, grants and rotation of the described key. `None` when the key
+    /// was not described, or when the inventory predates these reads.
+    pub fn details(&self) -> Option<&'a KeyDetails> {
+        self.inventory.key_details.get(&self.metadata()?.arn)
+    }
+
+    /// The account that owns the cluster (from its ARN).
+    pub fn cluster_account(&self) -> Option<&'a str> {
+        self.cluster.arn.as_deref().and_then(Arn::parse).map(|a| a.account)
+    }
+
     /// The best name for the key: its ARN when known, else as configured.
     pub fn key_label(&self) -> &'a str {
-        self.metadata()
-            .map(|m| m.arn.as_str())
-            .or(self.configured())
-            .unwrap_or("(none)")
+        self.metadata().map(|m| m.arn.as_str()).or(self.configured()).unwrap_or("(none)")
     }
 
     /// The Region whose KMS holds the key (where remediation commands go).
     pub fn key_region(&self) -> &'a str {
-        self.key
-            .map_or(self.cluster.region.as_str(), |k| k.region.as_str())
+        self.key.map_or(self.cluster.region.as_str(), |k| k.region.as_str())
     }
 
     /// What a broken key does to this usage, for the end of a message.
@@ -230,13 +195,7 @@ impl<'a> UsageCtx<'a> {
     /// A finding for a key that cannot be used: it fails the cluster when the
     /// usage blocks task launches, and is a warning when it does not (ECS Exec).
     pub fn broken(&self, check: &'static str, message: impl Into<String>) -> Finding {
-        let message = format!(
-            "{} key {} {} {}",
-            self.role(),
-            self.key_label(),
-            message.into(),
-            self.impact()
-        );
+        let message = format!("{} key {} {} {}", self.role(), self.key_label(), message.into(), self.impact());
         let finding = if self.usage.usage.blocks_launch() {
             Finding::fail(check, message)
         } else {
@@ -263,9 +222,7 @@ impl<'a> UsageCtx<'a> {
     pub fn update_cluster_command(&self, key: &str) -> String {
         let inner = match self.usage.usage {
             Usage::FargateEphemeralStorage => {
-                format!(
-                    r#"{{"managedStorageConfiguration":{{"fargateEphemeralStorageKmsKeyId":"{key}"}}}}"#
-                )
+                format!(r#"{{"managedStorageConfiguration":{{"fargateEphemeralStorageKmsKeyId":"{key}"}}}}"#)
             }
             Usage::ManagedStorage => {
                 format!(r#"{{"managedStorageConfiguration":{{"kmsKeyId":"{key}"}}}}"#)
@@ -279,9 +236,7 @@ impl<'a> UsageCtx<'a> {
             self.cluster.name, self.cluster.region
         );
         if self.usage.usage == Usage::FargateEphemeralStorage {
-            cmd.push_str(
-                "\n(then redeploy each service: the new key applies only to new deployments)",
-            );
+            cmd.push_str("\n(then redeploy each service: the new key applies only to new deployments)");
         }
         cmd
     }
@@ -317,11 +272,7 @@ mod tests {
         let docs = include_str!("../../docs/checks.md");
         let mut seen = HashSet::new();
         for check in REGISTRY {
-            assert!(
-                seen.insert(check.meta.id),
-                "duplicate check id {}",
-                check.meta.id
-            );
+            assert!(seen.insert(check.meta.id), "duplicate check id {}", check.meta.id);
             assert!(
                 docs.contains(&format!("## `{}`", check.meta.id)),
                 "docs/checks.md has no section for {}",

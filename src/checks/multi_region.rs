@@ -6,10 +6,7 @@ use super::{CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::Usage;
 
-pub static META: CheckMeta = CheckMeta {
-    id: "multi-region-key",
-    title: "The Fargate key is a single-Region key",
-};
+pub static META: CheckMeta = CheckMeta { id: "multi-region-key", title: "The Fargate key is a single-Region key" };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     ctx.for_each_described(|u, m| {
@@ -49,26 +46,15 @@ mod tests {
     fn multi_region_table() {
         // (key id, MultiRegion, verdict)
         let cases: &[(&str, Option<bool>, Verdict)] = &[
-            (
-                "1234abcd-0000-0000-0000-EXAMPLE00000",
-                Some(false),
-                Verdict::Pass,
-            ),
+            ("1234abcd-0000-0000-0000-EXAMPLE00000", Some(false), Verdict::Pass),
             ("1234abcd-0000-0000-0000-EXAMPLE00000", None, Verdict::Pass),
             ("mrk-1234abcd000000000000EXAMPLE", Some(true), Verdict::Fail),
             // The id alone gives a multi-Region key away.
             ("mrk-1234abcd000000000000EXAMPLE", None, Verdict::Fail),
-            (
-                "1234abcd-0000-0000-0000-EXAMPLE00000",
-                Some(true),
-                Verdict::Fail,
-            ),
+            ("1234abcd-0000-0000-0000-EXAMPLE00000", Some(true), Verdict::Fail),
         ];
         for (id, multi, verdict) in cases {
-            let m = KeyMetadata {
-                multi_region: *multi,
-                ..healthy(id)
-            };
+            let m = KeyMetadata { multi_region: *multi, ..healthy(id) };
             let findings = eval(evaluate, &fargate_key(m), &CheckOptions::default());
             assert_eq!(worst(&findings), *verdict, "{id} {multi:?}");
         }
@@ -76,10 +62,7 @@ mod tests {
 
     #[test]
     fn ebs_usage_is_not_judged() {
-        let m = KeyMetadata {
-            multi_region: Some(true),
-            ..healthy("mrk-1")
-        };
+        let m = KeyMetadata { multi_region: Some(true), ..healthy("mrk-1") };
         let arn = m.arn.clone();
         let inv = one_usage(Usage::ManagedStorage, Some(&arn), Some(found(m)));
         assert!(eval(evaluate, &inv, &CheckOptions::default()).is_empty());

@@ -39,25 +39,13 @@ mod tests {
         let inv = one_usage(Usage::FargateEphemeralStorage, None, None);
         let findings = eval(evaluate, &inv, &CheckOptions::default());
         assert_eq!(findings.len(), 3);
-        assert!(
-            findings
-                .iter()
-                .all(|f| f.verdict == Verdict::Pass && f.severity == Severity::Info)
-        );
+        assert!(findings.iter().all(|f| f.verdict == Verdict::Pass && f.severity == Severity::Info));
     }
 
     #[test]
     fn configured_usage_is_not_reported() {
-        let findings = eval(
-            evaluate,
-            &fargate_key(healthy("k")),
-            &CheckOptions::default(),
-        );
+        let findings = eval(evaluate, &fargate_key(healthy("k")), &CheckOptions::default());
         assert_eq!(findings.len(), 2);
-        assert!(
-            findings
-                .iter()
-                .all(|f| f.usage != Some(Usage::FargateEphemeralStorage))
-        );
+        assert!(findings.iter().all(|f| f.usage != Some(Usage::FargateEphemeralStorage)));
     }
 }

@@ -2,7 +2,8 @@
 
 use crate::finding::{Finding, Verdict};
 use crate::inventory::{
-    Cluster, ClusterLookup, Gap, Inventory, KeyLookup, KeyMetadata, KeyRecord, KeyUsage, Usage,
+    Cluster, ClusterLookup, Fact, Gap, GrantSummary, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord,
+    KeyUsage, Rotation, Usage,
 };
 
 use super::{CheckOptions, ClusterCtx};
@@ -33,9 +34,7 @@ pub fn healthy(id: &str) -> KeyMetadata {
 }
 
 pub fn found(m: KeyMetadata) -> KeyLookup {
-    KeyLookup::Found {
-        metadata: Box::new(m),
-    }
+    KeyLookup::Found { metadata: Box::new(m) }
 }
 
 pub fn gap(code: &str) -> Gap {
@@ -55,8 +54,7 @@ pub fn one_usage(usage: Usage, configured: Option<&str>, lookup: Option<KeyLooku
     let mut key_usages = Vec::new();
     for u in Usage::ALL {
         let (configured, reference) = if u == usage {
-            let reference =
-                configured.map(|c| crate::inventory::key_lookup_reference(c, &cluster_arn, REGION));
+            let reference = configured.map(|c| crate::inventory::key_lookup_reference(c, &cluster_arn, REGION));
             (configured.map(str::to_string), reference)
         } else {
             (None, None)
@@ -64,27 +62,16 @@ pub fn one_usage(usage: Usage, configured: Option<&str>, lookup: Option<KeyLooku
         if let (Some((region, reference)), Some(lookup)) = (&reference, &lookup) {
             inv.keys.insert(
                 reference.clone(),
-                KeyRecord {
-                    reference: reference.clone(),
-                    region: region.clone(),
-                    describe: lookup.clone(),
-                },
+                KeyRecord { reference: reference.clone(), region: region.clone(), describe: lookup.clone() },
             );
         }
-        key_usages.push(KeyUsage {
-            usage: u,
-            configured,
-            lookup: reference.map(|r| r.1),
-        });
+        key_usages.push(KeyUsage { usage: u, configured, lookup: reference.map(|r| r.1) });
     }
     inv.clusters.push(Cluster {
         name: "prod".to_string(),
         arn: Some(cluster_arn),
         region: REGION.to_string(),
-        lookup: ClusterLookup::Found {
-            status: "ACTIVE".to_string(),
-            key_usages,
-        },
+        lookup: ClusterLookup::Found { status: "ACTIVE".to_string(), key_usages },
     });
     inv
 }
@@ -96,24 +83,42 @@ pub fn fargate_key(m: KeyMetadata) -> Inventory {
 }
 
 /// Runs one check's `evaluate` on the first cluster.
-pub fn eval(
-    evaluate: fn(&ClusterCtx<'_>) -> Vec<Finding>,
-    inv: &Inventory,
-    options: &CheckOptions,
-) -> Vec<Finding> {
-    let ctx = ClusterCtx {
-        inventory: inv,
-        cluster: &inv.clusters[0],
-        options,
-    };
+pub fn eval(evaluate: fn(&ClusterCtx<'_>) -> Vec<Finding>, inv: &Inventory, options: &CheckOptions) -> Vec<Finding> {
+    let ctx = ClusterCtx { inventory: inv, cluster: &inv.clusters[0], options };
     evaluate(&ctx)
 }
 
 /// The worst verdict among findings (pass when there are none).
 pub fn worst(findings: &[Finding]) -> Verdict {
-    findings
-        .iter()
-        .map(|f| f.verdict)
-        .max()
-        .unwrap_or(Verdict::Pass)
+    findings.iter().map(|f| f.verdict).max().unwrap_or(Verdict::Pass)
+}
+
+/// A policy with the documented Fargate statements for `cluster` in ACCOUNT.
+pub fn policy_allowing(cluster: &str) -> String {
+    let statements = super::key_policy::fargate_statements(ACCOUNT, cluster);
+    format!(r#"{{"Version":"2012-10-17","Statement":{statements}}}"#)
+}
+
+pub fn details(policy: String, grants: Fact<GrantSummary>) -> KeyDetails {
+    KeyDetails {
+        policy: Fact::Read { value: policy },
+        grants,
+        rotation: Fact::Read { value: Rotation { enabled: true, period_days: Some(365), next_rotation: None } },
+    }
+}
+
+/// Attaches `details` to every described key of `inv`.
+pub fn with_details(mut inv: Inventory, details: KeyDetails) -> Inventory {
+    let arns: Vec<String> = inv
+        .keys
+        .values()
+        .filter_map(|k| match &k.describe {
+            KeyLookup::Found { metadata } => Some(metadata.arn.clone()),
+            _ => None,
+        })
+        .collect();
+    for arn in arns {
+        inv.key_details.insert(arn, details.clone());
+    }
+    inv
 }

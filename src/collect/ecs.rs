@@ -48,9 +48,7 @@ pub async fn describe_all(
     let batches: Vec<(String, Vec<String>)> = targets
         .into_iter()
         .flat_map(|(region, refs)| {
-            refs.chunks(DESCRIBE_BATCH)
-                .map(|chunk| (region.clone(), chunk.to_vec()))
-                .collect::<Vec<_>>()
+            refs.chunks(DESCRIBE_BATCH).map(|chunk| (region.clone(), chunk.to_vec())).collect::<Vec<_>>()
         })
         .collect();
     let results: Vec<Vec<Cluster>> = stream::iter(batches)
@@ -73,11 +71,7 @@ async fn describe_batch(clients: &dyn Clients, region: &str, refs: Vec<String>) 
     let output = match response {
         Ok(output) => output,
         Err(err) => {
-            let gap = gap(
-                "ecs:DescribeClusters",
-                &format!("{} cluster(s) in {region}", refs.len()),
-                &err,
-            );
+            let gap = gap("ecs:DescribeClusters", &format!("{} cluster(s) in {region}", refs.len()), &err);
             return refs
                 .into_iter()
                 .map(|r| Cluster {
@@ -108,51 +102,32 @@ async fn describe_batch(clients: &dyn Clients, region: &str, refs: Vec<String>) 
 fn found(c: &aws_sdk_ecs::types::Cluster, region: &str) -> Cluster {
     let arn = c.cluster_arn().unwrap_or_default().to_string();
     // The ARN's Region is authoritative; the one we asked is the fallback.
-    let region = Arn::parse(&arn)
-        .map(|a| a.region.to_string())
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| region.to_string());
+    let region =
+        Arn::parse(&arn).map(|a| a.region.to_string()).filter(|r| !r.is_empty()).unwrap_or_else(|| region.to_string());
     let config = c.configuration();
     let storage = config.and_then(|c| c.managed_storage_configuration());
     let exec = config.and_then(|c| c.execute_command_configuration());
     let configured = |usage: Usage| -> Option<String> {
         let value = match usage {
-            Usage::FargateEphemeralStorage => {
-                storage.and_then(|s| s.fargate_ephemeral_storage_kms_key_id())
-            }
+            Usage::FargateEphemeralStorage => storage.and_then(|s| s.fargate_ephemeral_storage_kms_key_id()),
             Usage::ManagedStorage => storage.and_then(|s| s.kms_key_id()),
             Usage::ExecuteCommand => exec.and_then(|e| e.kms_key_id()),
         };
-        value
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
+        value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
     };
     let key_usages = Usage::ALL
         .into_iter()
         .map(|usage| {
             let configured = configured(usage);
-            let lookup = configured
-                .as_deref()
-                .map(|k| key_lookup_reference(k, &arn, &region).1);
-            KeyUsage {
-                usage,
-                configured,
-                lookup,
-            }
+            let lookup = configured.as_deref().map(|k| key_lookup_reference(k, &arn, &region).1);
+            KeyUsage { usage, configured, lookup }
         })
         .collect();
     Cluster {
-        name: c
-            .cluster_name()
-            .map(str::to_string)
-            .unwrap_or_else(|| cluster_name(&arn).to_string()),
+        name: c.cluster_name().map(str::to_string).unwrap_or_else(|| cluster_name(&arn).to_string()),
         arn: Some(arn),
         region,
-        lookup: ClusterLookup::Found {
-            status: c.status().unwrap_or("UNKNOWN").to_string(),
-            key_usages,
-        },
+        lookup: ClusterLookup::Found { status: c.status().unwrap_or("UNKNOWN").to_string(), key_usages },
     }
 }
 

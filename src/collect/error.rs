@@ -16,20 +16,11 @@ where
     let (code, message) = match err {
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
-            let code = err
-                .code()
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("HTTP{status}"));
-            let message = err
-                .message()
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("HTTP status {status}"));
+            let code = err.code().map(str::to_string).unwrap_or_else(|| format!("HTTP{status}"));
+            let message = err.message().map(str::to_string).unwrap_or_else(|| format!("HTTP status {status}"));
             (code, message)
         }
-        SdkError::TimeoutError(_) => (
-            "Timeout".to_string(),
-            "the request timed out (see --timeout)".to_string(),
-        ),
+        SdkError::TimeoutError(_) => ("Timeout".to_string(), "the request timed out (see --timeout)".to_string()),
         SdkError::DispatchFailure(d) if d.is_timeout() => ("Timeout".to_string(), context()),
         SdkError::DispatchFailure(d) if d.is_io() => ("EndpointUnreachable".to_string(), context()),
         SdkError::DispatchFailure(_) => ("DispatchFailure".to_string(), context()),
@@ -38,10 +29,5 @@ where
         _ => ("Unknown".to_string(), context()),
     };
     tracing::warn!(operation, resource, code = %code, "{message}");
-    Gap {
-        operation: operation.to_string(),
-        resource: resource.to_string(),
-        code,
-        message,
-    }
+    Gap { operation: operation.to_string(), resource: resource.to_string(), code, message }
 }

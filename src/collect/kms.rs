@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use futures_util::{StreamExt, stream};
 
 use super::{Clients, gap};
-use crate::inventory::{KeyLookup, KeyMetadata, KeyRecord};
+use crate::inventory::{Fact, Gap, GrantSummary, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, Rotation};
 
 /// Describes each `(region, reference)` once.
 pub async fn describe_all(
@@ -17,11 +17,7 @@ pub async fn describe_all(
     stream::iter(wanted)
         .map(|(region, reference)| async move {
             let describe = describe(clients, &region, &reference).await;
-            KeyRecord {
-                reference,
-                region,
-                describe,
-            }
+            KeyRecord { reference, region, describe }
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -30,19 +26,11 @@ pub async fn describe_all(
 
 async fn describe(clients: &dyn Clients, region: &str, reference: &str) -> KeyLookup {
     tracing::debug!(region, key = reference, "kms:DescribeKey");
-    match clients
-        .kms(region)
-        .describe_key()
-        .key_id(reference)
-        .send()
-        .await
-    {
+    match clients.kms(region).describe_key().key_id(reference).send().await {
         Ok(output) => match output.key_metadata() {
-            Some(m) => KeyLookup::Found {
-                metadata: Box::new(metadata(m)),
-            },
+            Some(m) => KeyLookup::Found { metadata: Box::new(metadata(m)) },
             None => KeyLookup::Unreadable {
-                gap: crate::inventory::Gap {
+                gap: Gap {
                     operation: "kms:DescribeKey".to_string(),
                     resource: reference.to_string(),
                     code: "EmptyResponse".to_string(),
@@ -50,22 +38,10 @@ async fn describe(clients: &dyn Clients, region: &str, reference: &str) -> KeyLo
                 },
             },
         },
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_not_found_exception()) =>
-        {
-            KeyLookup::NotFound {
-                message: err
-                    .as_service_error()
-                    .and_then(|e| e.meta().message())
-                    .unwrap_or_default()
-                    .to_string(),
-            }
-        }
-        Err(err) => KeyLookup::Unreadable {
-            gap: gap("kms:DescribeKey", reference, &err),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found_exception()) => KeyLookup::NotFound {
+            message: err.as_service_error().and_then(|e| e.meta().message()).unwrap_or_default().to_string(),
         },
+        Err(err) => KeyLookup::Unreadable { gap: gap("kms:DescribeKey", reference, &err) },
     }
 }
 
@@ -94,4 +70,125 @@ fn metadata(m: &aws_sdk_kms::types::KeyMetadata) -> KeyMetadata {
         valid_to: m.valid_to().and_then(timestamp),
         expiration_model: m.expiration_model().map(|s| s.as_str().to_string()),
     }
+}
+
+/// Which detail reads to make for one key, and why some are skipped.
+#[derive(Debug, Clone)]
+pub struct DetailPlan {
+    pub region: String,
+    pub arn: String,
+    /// `Some(reason)` to skip GetKeyPolicy.
+    pub skip_policy: Option<String>,
+    /// `Some(reason)` to skip GetKeyRotationStatus.
+    pub skip_rotation: Option<String>,
+}
+
+/// Reads policy, grants and rotation for each planned key, concurrently.
+pub async fn details_all(
+    clients: &dyn Clients,
+    plans: Vec<DetailPlan>,
+    concurrency: usize,
+) -> Vec<(String, KeyDetails)> {
+    stream::iter(plans)
+        .map(|plan| async move {
+            let client = clients.kms(&plan.region);
+            let (policy, grants, rotation) =
+                tokio::join!(policy(&client, &plan), grants(&client, &plan), rotation(&client, &plan));
+            (plan.arn, KeyDetails { policy, grants, rotation })
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await
+}
+
+async fn policy(client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<String> {
+    if let Some(reason) = &plan.skip_policy {
+        return Fact::Skipped { reason: reason.clone() };
+    }
+    tracing::debug!(key = plan.arn, "kms:GetKeyPolicy");
+    // PolicyName is optional in the API, but some implementations (the
+    // emulator among them) need it; "default" is the only valid name.
+    match client.get_key_policy().key_id(&plan.arn).policy_name("default").send().await {
+        Ok(out) => match out.policy {
+            Some(value) => Fact::Read { value },
+            None => Fact::Unreadable {
+                gap: Gap {
+                    operation: "kms:GetKeyPolicy".into(),
+                    resource: plan.arn.clone(),
+                    code: "EmptyResponse".into(),
+                    message: "GetKeyPolicy returned no Policy".into(),
+                },
+            },
+        },
+        Err(err) => Fact::Unreadable { gap: gap("kms:GetKeyPolicy", &plan.arn, &err) },
+    }
+}
+
+async fn grants(client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<GrantSummary> {
+    tracing::debug!(key = plan.arn, "kms:ListGrants");
+    let listed = client.list_grants().key_id(&plan.arn).limit(100).into_paginator().items().send().try_collect().await;
+    let grants = match listed {
+        Ok(grants) => grants,
+        Err(err) => return Fact::Unreadable { gap: gap("kms:ListGrants", &plan.arn, &err) },
+    };
+    let mut summary = GrantSummary { total: grants.len() as u64, ..GrantSummary::default() };
+    for g in &grants {
+        let grantee = g.grantee_principal().or(g.grantee_service_principal()).unwrap_or_default();
+        if !is_fargate_principal(grantee) {
+            continue;
+        }
+        summary.fargate += 1;
+        let context = g.constraints().and_then(|c| c.encryption_context_subset().or(c.encryption_context_equals()));
+        // Grant constraint keys are case-insensitive (KMS GrantConstraints).
+        let cluster = context.and_then(|ctx| {
+            ctx.iter().find(|(k, _)| k.eq_ignore_ascii_case("aws:ecs:clusterName")).map(|(_, v)| v.clone())
+        });
+        if let Some(cluster) = cluster {
+            *summary.fargate_by_cluster.entry(cluster).or_default() += 1;
+        }
+    }
+    Fact::Read { value: summary }
+}
+
+/// `fargate.<region>.amazonaws.com`, the grantee of Fargate's grants.
+fn is_fargate_principal(principal: &str) -> bool {
+    principal.starts_with("fargate.") && principal.ends_with(".amazonaws.com")
+}
+
+async fn rotation(client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<Rotation> {
+    if let Some(reason) = &plan.skip_rotation {
+        return Fact::Skipped { reason: reason.clone() };
+    }
+    tracing::debug!(key = plan.arn, "kms:GetKeyRotationStatus");
+    match client.get_key_rotation_status().key_id(&plan.arn).send().await {
+        Ok(out) => Fact::Read {
+            value: Rotation {
+                enabled: out.key_rotation_enabled(),
+                period_days: out.rotation_period_in_days(),
+                next_rotation: out.next_rotation_date().and_then(timestamp),
+            },
+        },
+        Err(err) => Fact::Unreadable { gap: gap("kms:GetKeyRotationStatus", &plan.arn, &err) },
+    }
+}
+
+/// The detail reads one described key needs. `cluster_accounts` are the
+/// accounts of the clusters that use it: the caller's own.
+pub fn plan(region: &str, m: &KeyMetadata, cluster_accounts: &BTreeSet<String>) -> DetailPlan {
+    let key_account = crate::inventory::Arn::parse(&m.arn).map(|a| a.account.to_string()).or(m.account_id.clone());
+    let skip_policy = match key_account {
+        Some(account) if !cluster_accounts.is_empty() && !cluster_accounts.contains(&account) => {
+            Some(format!("the key belongs to account {account}, and GetKeyPolicy does not work across accounts"))
+        }
+        _ => None,
+    };
+    let origin = m.origin.as_deref().unwrap_or("AWS_KMS");
+    let skip_rotation = if m.key_spec.as_deref().is_some_and(|s| s != "SYMMETRIC_DEFAULT") {
+        Some("only symmetric encryption keys rotate automatically".to_string())
+    } else if origin != "AWS_KMS" || m.custom_key_store_id.is_some() {
+        Some(format!("keys with Origin {origin} cannot rotate automatically"))
+    } else {
+        None
+    };
+    DetailPlan { region: region.to_string(), arn: m.arn.clone(), skip_policy, skip_rotation }
 }

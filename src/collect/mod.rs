@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use aws_config::SdkConfig;
 use jiff::Timestamp;
 
-use crate::inventory::{Arn, Inventory};
+use crate::inventory::{Arn, Inventory, KeyLookup};
 
 pub use error::gap;
 
@@ -58,11 +58,7 @@ pub struct SdkClients {
 
 impl SdkClients {
     pub fn new(config: SdkConfig) -> Self {
-        Self {
-            config,
-            ecs: Mutex::default(),
-            kms: Mutex::default(),
-        }
+        Self { config, ecs: Mutex::default(), kms: Mutex::default() }
     }
 }
 
@@ -121,16 +117,12 @@ pub async fn collect(
     } else {
         for reference in &scope.clusters {
             match Arn::parse(reference) {
-                Some(arn) if !arn.region.is_empty() => targets
-                    .entry(arn.region.to_string())
-                    .or_default()
-                    .push(reference.clone()),
+                Some(arn) if !arn.region.is_empty() => {
+                    targets.entry(arn.region.to_string()).or_default().push(reference.clone())
+                }
                 _ => {
                     for region in &scope.regions {
-                        targets
-                            .entry(region.clone())
-                            .or_default()
-                            .push(reference.clone());
+                        targets.entry(region.clone()).or_default().push(reference.clone());
                     }
                 }
             }
@@ -142,20 +134,29 @@ pub async fn collect(
     }
 
     inventory.clusters = ecs::describe_all(clients, targets, concurrency).await;
-    inventory
-        .clusters
-        .sort_by(|a, b| (&a.region, &a.name, &a.arn).cmp(&(&b.region, &b.name, &b.arn)));
-    inventory
-        .clusters
-        .dedup_by(|a, b| a.arn.is_some() && a.arn == b.arn);
+    inventory.clusters.sort_by(|a, b| (&a.region, &a.name, &a.arn).cmp(&(&b.region, &b.name, &b.arn)));
+    inventory.clusters.dedup_by(|a, b| a.arn.is_some() && a.arn == b.arn);
 
-    let wanted: BTreeSet<(String, String)> = inventory
-        .clusters
-        .iter()
-        .flat_map(ecs::key_lookups)
-        .collect();
+    let wanted: BTreeSet<(String, String)> = inventory.clusters.iter().flat_map(ecs::key_lookups).collect();
     for record in kms::describe_all(clients, wanted, concurrency).await {
         inventory.keys.insert(record.reference.clone(), record);
+    }
+
+    // Policy, grants and rotation: once per key ARN, however many references
+    // (id, ARN, alias) resolved to it.
+    let cluster_accounts: BTreeSet<String> = inventory
+        .clusters
+        .iter()
+        .filter_map(|c| c.arn.as_deref().and_then(Arn::parse).map(|a| a.account.to_string()))
+        .collect();
+    let mut plans = BTreeMap::new();
+    for record in inventory.keys.values() {
+        if let KeyLookup::Found { metadata } = &record.describe {
+            plans.entry(metadata.arn.clone()).or_insert_with(|| kms::plan(&record.region, metadata, &cluster_accounts));
+        }
+    }
+    for (arn, details) in kms::details_all(clients, plans.into_values().collect(), concurrency).await {
+        inventory.key_details.insert(arn, details);
     }
     inventory
 }

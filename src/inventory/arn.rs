@@ -38,9 +38,7 @@ impl<'a> Arn<'a> {
 
     /// The resource name after the first `/` (`cluster/NAME` → `NAME`).
     pub fn resource_name(&self) -> &'a str {
-        self.resource
-            .split_once('/')
-            .map_or(self.resource, |(_, name)| name)
+        self.resource.split_once('/').map_or(self.resource, |(_, name)| name)
     }
 }
 
@@ -54,33 +52,19 @@ pub fn is_alias_reference(reference: &str) -> bool {
 
 /// The reference to send to DescribeKey, and the Region to ask, for a key as
 /// configured on a cluster: `(region, reference)`.
-pub fn key_lookup_reference(
-    configured: &str,
-    cluster_arn: &str,
-    cluster_region: &str,
-) -> (String, String) {
+pub fn key_lookup_reference(configured: &str, cluster_arn: &str, cluster_region: &str) -> (String, String) {
     let configured = configured.trim();
     if let Some(arn) = Arn::parse(configured) {
-        let region = if arn.region.is_empty() {
-            cluster_region
-        } else {
-            arn.region
-        };
+        let region = if arn.region.is_empty() { cluster_region } else { arn.region };
         return (region.to_string(), configured.to_string());
     }
     match Arn::parse(cluster_arn) {
         Some(cluster) if !cluster.account.is_empty() => {
-            let resource = if configured.starts_with("alias/") {
-                configured.to_string()
-            } else {
-                format!("key/{configured}")
-            };
+            let resource =
+                if configured.starts_with("alias/") { configured.to_string() } else { format!("key/{configured}") };
             (
                 cluster_region.to_string(),
-                format!(
-                    "arn:{}:kms:{}:{}:{}",
-                    cluster.partition, cluster_region, cluster.account, resource
-                ),
+                format!("arn:{}:kms:{}:{}:{}", cluster.partition, cluster_region, cluster.account, resource),
             )
         }
         _ => (cluster_region.to_string(), configured.to_string()),
@@ -104,45 +88,23 @@ mod tests {
                 "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
             ),
             // An alias name likewise.
-            (
-                "alias/fargate",
-                "us-east-1",
-                "arn:aws:kms:us-east-1:123456789012:alias/fargate",
-            ),
+            ("alias/fargate", "us-east-1", "arn:aws:kms:us-east-1:123456789012:alias/fargate"),
             // A key ARN is asked in its own Region, even another one.
-            (
-                "arn:aws:kms:eu-west-1:111122223333:key/abc",
-                "eu-west-1",
-                "arn:aws:kms:eu-west-1:111122223333:key/abc",
-            ),
+            ("arn:aws:kms:eu-west-1:111122223333:key/abc", "eu-west-1", "arn:aws:kms:eu-west-1:111122223333:key/abc"),
             // Surrounding whitespace is not part of the reference.
-            (
-                " alias/x ",
-                "us-east-1",
-                "arn:aws:kms:us-east-1:123456789012:alias/x",
-            ),
+            (" alias/x ", "us-east-1", "arn:aws:kms:us-east-1:123456789012:alias/x"),
         ];
         for (configured, region, reference) in cases {
             let got = key_lookup_reference(configured, CLUSTER, "us-east-1");
-            assert_eq!(
-                got,
-                (region.to_string(), reference.to_string()),
-                "{configured}"
-            );
+            assert_eq!(got, (region.to_string(), reference.to_string()), "{configured}");
         }
     }
 
     #[test]
     fn other_partitions_are_kept() {
-        let got = key_lookup_reference(
-            "abc",
-            "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:cluster/c",
-            "us-gov-west-1",
-        );
-        assert_eq!(
-            got.1,
-            "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/abc"
-        );
+        let got =
+            key_lookup_reference("abc", "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:cluster/c", "us-gov-west-1");
+        assert_eq!(got.1, "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/abc");
     }
 
     #[test]
@@ -158,12 +120,8 @@ mod tests {
     #[test]
     fn alias_detection() {
         assert!(is_alias_reference("alias/x"));
-        assert!(is_alias_reference(
-            "arn:aws:kms:us-east-1:123456789012:alias/x"
-        ));
-        assert!(!is_alias_reference(
-            "arn:aws:kms:us-east-1:123456789012:key/x"
-        ));
+        assert!(is_alias_reference("arn:aws:kms:us-east-1:123456789012:alias/x"));
+        assert!(!is_alias_reference("arn:aws:kms:us-east-1:123456789012:key/x"));
         assert!(!is_alias_reference("1234abcd"));
     }
 }

@@ -39,6 +39,11 @@ pub struct Inventory {
     /// key is described once, however many clusters and usages point at it.
     #[serde(default)]
     pub keys: BTreeMap<String, KeyRecord>,
+    /// Key policy, grants and rotation by key ARN, read once per distinct key
+    /// however many references resolve to it. A key that DescribeKey did not
+    /// find has no entry.
+    #[serde(default)]
+    pub key_details: BTreeMap<String, KeyDetails>,
     /// Facts about the scope itself that could not be read (for example
     /// ListClusters denied in one region): the run cannot claim "all pass".
     #[serde(default)]
@@ -55,6 +60,7 @@ impl Inventory {
             requested_clusters: Vec::new(),
             clusters: Vec::new(),
             keys: BTreeMap::new(),
+            key_details: BTreeMap::new(),
             gaps: Vec::new(),
         }
     }
@@ -111,11 +117,7 @@ pub enum Usage {
 }
 
 impl Usage {
-    pub const ALL: [Usage; 3] = [
-        Usage::FargateEphemeralStorage,
-        Usage::ManagedStorage,
-        Usage::ExecuteCommand,
-    ];
+    pub const ALL: [Usage; 3] = [Usage::FargateEphemeralStorage, Usage::ManagedStorage, Usage::ExecuteCommand];
 
     /// The snake_case name used in JSON and on the terminal.
     pub fn as_str(self) -> &'static str {
@@ -129,9 +131,7 @@ impl Usage {
     /// The cluster configuration field the key is read from.
     pub fn config_field(self) -> &'static str {
         match self {
-            Usage::FargateEphemeralStorage => {
-                "managedStorageConfiguration.fargateEphemeralStorageKmsKeyId"
-            }
+            Usage::FargateEphemeralStorage => "managedStorageConfiguration.fargateEphemeralStorageKmsKeyId",
             Usage::ManagedStorage => "managedStorageConfiguration.kmsKeyId",
             Usage::ExecuteCommand => "executeCommandConfiguration.kmsKeyId",
         }
@@ -220,6 +220,57 @@ pub struct KeyMetadata {
     pub expiration_model: Option<String>,
 }
 
+/// What the key policy, grant and rotation reads gave for one key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyDetails {
+    /// The key policy document, as the JSON string GetKeyPolicy returned.
+    pub policy: Fact<String>,
+    pub grants: Fact<GrantSummary>,
+    pub rotation: Fact<Rotation>,
+}
+
+/// A fact that was read, could not be read, or was deliberately not asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fact<T> {
+    Read {
+        value: T,
+    },
+    Unreadable {
+        gap: Gap,
+    },
+    /// Not asked, because AWS would refuse or it cannot apply (GetKeyPolicy
+    /// across accounts, rotation of an imported key).
+    Skipped {
+        reason: String,
+    },
+}
+
+/// ListGrants, counted (a key may hold 50,000 grants; the inventory keeps
+/// the numbers the checks need, not the list).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantSummary {
+    pub total: u64,
+    /// Grants whose grantee is a Fargate service principal (`fargate.<region>.amazonaws.com`).
+    pub fargate: u64,
+    /// Fargate's grants by the `aws:ecs:clusterName` in their constraints.
+    #[serde(default)]
+    pub fargate_by_cluster: BTreeMap<String, u64>,
+}
+
+/// GetKeyRotationStatus.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    pub enabled: bool,
+    #[serde(default)]
+    pub period_days: Option<i32>,
+    #[serde(default)]
+    pub next_rotation: Option<Timestamp>,
+}
+
 /// A fact that could not be read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -238,15 +289,9 @@ impl Gap {
     /// A one-line account of the gap for messages.
     pub fn describe(&self) -> String {
         if self.message.is_empty() {
-            format!(
-                "{} on {} failed: {}",
-                self.operation, self.resource, self.code
-            )
+            format!("{} on {} failed: {}", self.operation, self.resource, self.code)
         } else {
-            format!(
-                "{} on {} failed: {}: {}",
-                self.operation, self.resource, self.code, self.message
-            )
+            format!("{} on {} failed: {}: {}", self.operation, self.resource, self.code, self.message)
         }
     }
 }
@@ -257,8 +302,7 @@ pub fn from_json(text: &str) -> Result<Inventory, String> {
     struct Version {
         schema_version: Option<u32>,
     }
-    let version: Version =
-        serde_json::from_str(text).map_err(|e| format!("not an inventory JSON file: {e}"))?;
+    let version: Version = serde_json::from_str(text).map_err(|e| format!("not an inventory JSON file: {e}"))?;
     match version.schema_version {
         Some(INVENTORY_SCHEMA_VERSION) => {}
         Some(v) => {

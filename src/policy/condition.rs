@@ -27,10 +27,7 @@ pub fn evaluate(c: &Condition, request: &Request) -> Tri {
                 // Present: {"Null": "false"} holds, {"Null": "true"} does not.
                 Tri::from(c.values.iter().any(|v| v.eq_ignore_ascii_case("false")))
             } else {
-                Tri::Unknown(format!(
-                    "{} on {}: the value Fargate sends is not known in advance",
-                    op.name, c.key
-                ))
+                Tri::Unknown(format!("{} on {}: the value Fargate sends is not known in advance", op.name, c.key))
             }
         }
         Lookup::Absent => {
@@ -56,10 +53,7 @@ pub fn evaluate(c: &Condition, request: &Request) -> Tri {
             // A request value satisfies the operator when it matches any policy
             // value (OR); for a negated operator, when it matches none of them.
             let satisfies = |value: &str| {
-                let any = c
-                    .values
-                    .iter()
-                    .any(|policy| base_match(op.base, value, policy));
+                let any = c.values.iter().any(|policy| base_match(op.base, value, policy));
                 any != negated
             };
             Tri::from(match op.set {
@@ -85,9 +79,7 @@ fn base_match(base: Base, value: &str, pattern: &str) -> bool {
     use Base::*;
     match base {
         StringEquals | StringNotEquals => value == pattern,
-        StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
-            value.to_lowercase() == pattern.to_lowercase()
-        }
+        StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => value.to_lowercase() == pattern.to_lowercase(),
         StringLike | StringNotLike => wildcard::matches(pattern, value),
         NumericEquals | NumericNotEquals => numeric(value, pattern, |a, b| a == b),
         NumericLessThan => numeric(value, pattern, |a, b| a < b),
@@ -126,10 +118,7 @@ fn parse_date(s: &str) -> Option<jiff::Timestamp> {
         return jiff::Timestamp::from_second(secs).ok();
     }
     // A bare date means midnight UTC.
-    s.parse::<jiff::civil::Date>()
-        .ok()
-        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
-        .map(|z| z.timestamp())
+    s.parse::<jiff::civil::Date>().ok().and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok()).map(|z| z.timestamp())
 }
 
 fn date(value: &str, pattern: &str, cmp: fn(jiff::Timestamp, jiff::Timestamp) -> bool) -> bool {
@@ -153,20 +142,12 @@ fn ip_in(value: &str, cidr: &str) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(b)) => {
             let bits = bits.unwrap_or(32).min(32);
-            let mask = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - bits)
-            };
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
             (u32::from(a) & mask) == (u32::from(b) & mask)
         }
         (IpAddr::V6(a), IpAddr::V6(b)) => {
             let bits = bits.unwrap_or(128).min(128);
-            let mask = if bits == 0 {
-                0
-            } else {
-                u128::MAX << (128 - bits)
-            };
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
             (u128::from(a) & mask) == (u128::from(b) & mask)
         }
         _ => false,

@@ -199,27 +199,21 @@ impl Operator {
             Some(base) => (base, true),
             None => (rest, false),
         };
-        let base = Base::parse(rest)
-            .ok_or_else(|| PolicyError(format!("unknown condition operator \"{name}\"")))?;
+        let base = Base::parse(rest).ok_or_else(|| PolicyError(format!("unknown condition operator \"{name}\"")))?;
         if base == Base::Null && (if_exists || set.is_some()) {
             return Err(PolicyError(format!(
                 "condition operator \"{name}\" is not valid: Null takes no IfExists or set prefix"
             )));
         }
-        Ok(Operator {
-            name: name.to_string(),
-            set,
-            base,
-            if_exists,
-        })
+        Ok(Operator { name: name.to_string(), set, base, if_exists })
     }
 }
 
 impl Policy {
     /// Parses a policy document (the JSON string GetKeyPolicy returns).
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
-        let doc: Value = serde_json::from_str(text)
-            .map_err(|e| PolicyError(format!("the key policy is not valid JSON: {e}")))?;
+        let doc: Value =
+            serde_json::from_str(text).map_err(|e| PolicyError(format!("the key policy is not valid JSON: {e}")))?;
         let Value::Object(doc) = doc else {
             return Err(PolicyError("the key policy is not a JSON object".into()));
         };
@@ -227,9 +221,7 @@ impl Policy {
             Some(Value::Array(items)) => items.iter().collect::<Vec<_>>(),
             Some(item @ Value::Object(_)) => vec![item],
             Some(_) => {
-                return Err(PolicyError(
-                    "\"Statement\" must be an object or an array of objects".into(),
-                ));
+                return Err(PolicyError("\"Statement\" must be an object or an array of objects".into()));
             }
             None => return Err(PolicyError("the key policy has no \"Statement\"".into())),
         };
@@ -238,11 +230,8 @@ impl Policy {
             .enumerate()
             .map(|(index, value)| {
                 parse_statement(index, value).map_err(|PolicyError(e)| {
-                    let sid = value
-                        .get("Sid")
-                        .and_then(Value::as_str)
-                        .map(|s| format!(" (Sid \"{s}\")"))
-                        .unwrap_or_default();
+                    let sid =
+                        value.get("Sid").and_then(Value::as_str).map(|s| format!(" (Sid \"{s}\")")).unwrap_or_default();
                     PolicyError(format!("statement #{}{sid}: {e}", index + 1))
                 })
             })
@@ -264,26 +253,22 @@ fn parse_statement(index: usize, value: &Value) -> Result<Statement, PolicyError
         Some("Allow") => Effect::Allow,
         Some("Deny") => Effect::Deny,
         Some(other) => {
-            return Err(PolicyError(format!(
-                "\"Effect\" must be \"Allow\" or \"Deny\", found \"{other}\""
-            )));
+            return Err(PolicyError(format!("\"Effect\" must be \"Allow\" or \"Deny\", found \"{other}\"")));
         }
         None => return Err(PolicyError("\"Effect\" is missing".into())),
     };
-    let principal =
-        match (obj.get("Principal"), obj.get("NotPrincipal")) {
-            (Some(p), None) => PrincipalMatch::Principal(parse_principals(p)?),
-            (None, Some(p)) => PrincipalMatch::NotPrincipal(parse_principals(p)?),
-            (Some(_), Some(_)) => {
-                return Err(PolicyError(
-                    "has both \"Principal\" and \"NotPrincipal\"".into(),
-                ));
-            }
-            (None, None) => return Err(PolicyError(
-                "has neither \"Principal\" nor \"NotPrincipal\" (a key policy statement needs one)"
-                    .into(),
-            )),
-        };
+    let principal = match (obj.get("Principal"), obj.get("NotPrincipal")) {
+        (Some(p), None) => PrincipalMatch::Principal(parse_principals(p)?),
+        (None, Some(p)) => PrincipalMatch::NotPrincipal(parse_principals(p)?),
+        (Some(_), Some(_)) => {
+            return Err(PolicyError("has both \"Principal\" and \"NotPrincipal\"".into()));
+        }
+        (None, None) => {
+            return Err(PolicyError(
+                "has neither \"Principal\" nor \"NotPrincipal\" (a key policy statement needs one)".into(),
+            ));
+        }
+    };
     let action = name_match(obj, "Action", "NotAction")?;
     let resource = name_match(obj, "Resource", "NotResource")?;
     let conditions = match obj.get("Condition") {
@@ -291,23 +276,15 @@ fn parse_statement(index: usize, value: &Value) -> Result<Statement, PolicyError
         Some(Value::Object(ops)) => parse_conditions(ops)?,
         Some(_) => return Err(PolicyError("\"Condition\" must be an object".into())),
     };
-    Ok(Statement {
-        index,
-        sid,
-        effect,
-        principal,
-        action,
-        resource,
-        conditions,
-    })
+    Ok(Statement { index, sid, effect, principal, action, resource, conditions })
 }
 
 fn parse_principals(value: &Value) -> Result<Principals, PolicyError> {
     match value {
         Value::String(s) if s == "*" => Ok(Principals::Everyone),
-        Value::String(s) => Err(PolicyError(format!(
-            "principal \"{s}\" must be \"*\" or a map such as {{\"AWS\": ...}}"
-        ))),
+        Value::String(s) => {
+            Err(PolicyError(format!("principal \"{s}\" must be \"*\" or a map such as {{\"AWS\": ...}}")))
+        }
         Value::Object(map) => {
             let mut listed = Vec::new();
             for (kind, values) in map {
@@ -344,16 +321,10 @@ fn parse_conditions(ops: &Map<String, Value>) -> Result<Vec<Condition>, PolicyEr
     for (op, keys) in ops {
         let operator = Operator::parse(op)?;
         let Value::Object(keys) = keys else {
-            return Err(PolicyError(format!(
-                "condition \"{op}\" must map keys to values"
-            )));
+            return Err(PolicyError(format!("condition \"{op}\" must map keys to values")));
         };
         for (key, values) in keys {
-            out.push(Condition {
-                operator: operator.clone(),
-                key: key.clone(),
-                values: strings(values, key)?,
-            });
+            out.push(Condition { operator: operator.clone(), key: key.clone(), values: strings(values, key)? });
         }
     }
     Ok(out)
@@ -365,9 +336,7 @@ fn strings(value: &Value, what: &str) -> Result<Vec<String>, PolicyError> {
         Value::String(s) => Ok(s.clone()),
         Value::Bool(b) => Ok(b.to_string()),
         Value::Number(n) => Ok(n.to_string()),
-        _ => Err(PolicyError(format!(
-            "\"{what}\" values must be strings, numbers or booleans"
-        ))),
+        _ => Err(PolicyError(format!("\"{what}\" values must be strings, numbers or booleans"))),
     };
     match value {
         Value::Array(items) => items.iter().map(one).collect(),

@@ -16,8 +16,8 @@ mod wildcard;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use document::{
-    Base, Condition, Effect, NameMatch, Operator, Policy, PolicyError, PrincipalKind,
-    PrincipalMatch, Principals, SetOperator, Statement,
+    Base, Condition, Effect, NameMatch, Operator, Policy, PolicyError, PrincipalKind, PrincipalMatch, Principals,
+    SetOperator, Statement,
 };
 
 /// Who makes the request.
@@ -30,10 +30,7 @@ pub struct Principal {
 
 impl Principal {
     pub fn service(name: &str) -> Self {
-        Self {
-            kind: PrincipalKind::Service,
-            id: name.to_string(),
-        }
+        Self { kind: PrincipalKind::Service, id: name.to_string() }
     }
 }
 
@@ -84,10 +81,7 @@ impl Request {
 
     /// A single-valued key, present with `value`.
     pub fn with(mut self, key: &str, value: &str) -> Self {
-        let fact = KeyFact::Values {
-            values: vec![value.to_string()],
-            multi: false,
-        };
+        let fact = KeyFact::Values { values: vec![value.to_string()], multi: false };
         self.keys.insert(key.to_lowercase(), fact);
         self
     }
@@ -96,20 +90,13 @@ impl Request {
     /// present with these values (possibly none).
     pub fn with_multi(mut self, key: &str, values: &[&str]) -> Self {
         let values = values.iter().map(|v| v.to_string()).collect();
-        self.keys.insert(
-            key.to_lowercase(),
-            KeyFact::Values {
-                values,
-                multi: true,
-            },
-        );
+        self.keys.insert(key.to_lowercase(), KeyFact::Values { values, multi: true });
         self
     }
 
     /// The key is present, but its value cannot be known in advance.
     pub fn with_unknown_value(mut self, key: &str) -> Self {
-        self.keys
-            .insert(key.to_lowercase(), KeyFact::PresentValueUnknown);
+        self.keys.insert(key.to_lowercase(), KeyFact::PresentValueUnknown);
         self
     }
 
@@ -129,10 +116,7 @@ impl Request {
     pub fn lookup(&self, key: &str) -> Lookup<'_> {
         let key = key.to_lowercase();
         match self.keys.get(&key) {
-            Some(KeyFact::Values { values, multi }) => Lookup::Values {
-                values,
-                multi: *multi,
-            },
+            Some(KeyFact::Values { values, multi }) => Lookup::Values { values, multi: *multi },
             Some(KeyFact::PresentValueUnknown) => Lookup::PresentValueUnknown,
             Some(KeyFact::Absent) => Lookup::Absent,
             None if self.complete_prefixes.iter().any(|p| key.starts_with(p)) => Lookup::Absent,
@@ -205,22 +189,9 @@ pub struct Evaluation {
 pub fn statement_applies(statement: &Statement, request: &Request) -> Tri {
     let mut unknowns = Vec::new();
     let mut parts = vec![principal_matches(&statement.principal, &request.principal)];
-    parts.push(Tri::from(name_matches(
-        &statement.action,
-        &request.action,
-        true,
-    )));
-    parts.push(Tri::from(name_matches(
-        &statement.resource,
-        &request.resource,
-        false,
-    )));
-    parts.extend(
-        statement
-            .conditions
-            .iter()
-            .map(|c| condition::evaluate(c, request)),
-    );
+    parts.push(Tri::from(name_matches(&statement.action, &request.action, true)));
+    parts.push(Tri::from(name_matches(&statement.resource, &request.resource, false)));
+    parts.extend(statement.conditions.iter().map(|c| condition::evaluate(c, request)));
     for part in parts {
         match part {
             Tri::False => return Tri::False,
@@ -228,11 +199,7 @@ pub fn statement_applies(statement: &Statement, request: &Request) -> Tri {
             Tri::True => {}
         }
     }
-    if unknowns.is_empty() {
-        Tri::True
-    } else {
-        Tri::Unknown(unknowns.join("; "))
-    }
+    if unknowns.is_empty() { Tri::True } else { Tri::Unknown(unknowns.join("; ")) }
 }
 
 /// Evaluates `request` against `policy` with IAM's rules: default deny, an
@@ -254,42 +221,22 @@ pub fn evaluate(policy: &Policy, request: &Request) -> Evaluation {
     }
     let split = |v: Vec<(String, String)>| -> (Vec<String>, Vec<String>) { v.into_iter().unzip() };
     if !deny_true.is_empty() {
-        return Evaluation {
-            decision: Decision::ExplicitDeny,
-            deciding: deny_true,
-            unknowns: vec![],
-        };
+        return Evaluation { decision: Decision::ExplicitDeny, deciding: deny_true, unknowns: vec![] };
     }
     if !allow_true.is_empty() {
         if deny_unknown.is_empty() {
-            return Evaluation {
-                decision: Decision::Allow,
-                deciding: allow_true,
-                unknowns: vec![],
-            };
+            return Evaluation { decision: Decision::Allow, deciding: allow_true, unknowns: vec![] };
         }
         // Allowed, unless a Deny whose match is unknown applies.
         let (deciding, unknowns) = split(deny_unknown);
-        return Evaluation {
-            decision: Decision::Indeterminate,
-            deciding,
-            unknowns,
-        };
+        return Evaluation { decision: Decision::Indeterminate, deciding, unknowns };
     }
     if !allow_unknown.is_empty() {
         let (deciding, unknowns) = split(allow_unknown);
-        return Evaluation {
-            decision: Decision::Indeterminate,
-            deciding,
-            unknowns,
-        };
+        return Evaluation { decision: Decision::Indeterminate, deciding, unknowns };
     }
     // No Allow can apply: denied whether or not an uncertain Deny applies.
-    Evaluation {
-        decision: Decision::ImplicitDeny,
-        deciding: vec![],
-        unknowns: vec![],
-    }
+    Evaluation { decision: Decision::ImplicitDeny, deciding: vec![], unknowns: vec![] }
 }
 
 fn principal_matches(spec: &PrincipalMatch, principal: &Principal) -> Tri {
@@ -314,10 +261,7 @@ fn principals_include(principals: &Principals, principal: &Principal) -> Tri {
             if hit {
                 return Tri::True;
             }
-        } else if *kind == PrincipalKind::Aws
-            && value == "*"
-            && principal.kind == PrincipalKind::Service
-        {
+        } else if *kind == PrincipalKind::Aws && value == "*" && principal.kind == PrincipalKind::Service {
             unknown = Some(
                 "{\"AWS\": \"*\"} is documented for IAM principals; whether it covers a service principal is unconfirmed"
                     .to_string(),
@@ -329,13 +273,9 @@ fn principals_include(principals: &Principals, principal: &Principal) -> Tri {
 
 fn name_matches(spec: &NameMatch, name: &str, ignore_case: bool) -> bool {
     let hit = |patterns: &[String]| {
-        patterns.iter().any(|p| {
-            if ignore_case {
-                wildcard::matches_ignore_case(p, name)
-            } else {
-                wildcard::matches(p, name)
-            }
-        })
+        patterns
+            .iter()
+            .any(|p| if ignore_case { wildcard::matches_ignore_case(p, name) } else { wildcard::matches(p, name) })
     };
     match spec {
         NameMatch::Is(patterns) => hit(patterns),

@@ -13,25 +13,16 @@ const FARGATE: &str = "fargate.amazonaws.com";
 /// plus a few generic keys for the operator families.
 fn req() -> Request {
     Request::new(Principal::service(FARGATE), GDK, KEY)
-        .with(
-            "kms:EncryptionContext:aws:ecs:clusterAccount",
-            "111122223333",
-        )
+        .with("kms:EncryptionContext:aws:ecs:clusterAccount", "111122223333")
         .with("kms:EncryptionContext:aws:ecs:clusterName", "prod-api")
-        .with_multi(
-            "kms:EncryptionContextKeys",
-            &["aws:ecs:clusterAccount", "aws:ecs:clusterName"],
-        )
+        .with_multi("kms:EncryptionContextKeys", &["aws:ecs:clusterAccount", "aws:ecs:clusterName"])
         .absent_unless_listed("kms:EncryptionContext:")
         .with_multi("kms:GrantOperations", &["Decrypt"])
         .with("aws:CurrentTime", "2026-11-30T12:00:00Z")
         .with("aws:PrincipalIsAWSService", "true")
         .with("ex:Count", "64")
         .with("ex:Ip", "10.1.2.3")
-        .with(
-            "ex:Arn",
-            "arn:aws:ecs:us-east-1:111122223333:cluster/prod-api",
-        )
+        .with("ex:Arn", "arn:aws:ecs:us-east-1:111122223333:cluster/prod-api")
         .with_multi("ex:Empty", &[])
         .with("ex:Binary", "QmluYXJ5")
         .without("ex:Missing")
@@ -123,16 +114,8 @@ fn condition_operator_table() {
             r#"{"StringNotEqualsIgnoreCase":{"kms:EncryptionContext:aws:ecs:clusterName":"PROD-API"}}"#,
             ImplicitDeny,
         ),
-        (
-            "StringLike with *",
-            r#"{"StringLike":{"kms:EncryptionContext:aws:ecs:clusterName":"prod-*"}}"#,
-            Allow,
-        ),
-        (
-            "StringLike with ?",
-            r#"{"StringLike":{"kms:EncryptionContext:aws:ecs:clusterName":"prod-ap?"}}"#,
-            Allow,
-        ),
+        ("StringLike with *", r#"{"StringLike":{"kms:EncryptionContext:aws:ecs:clusterName":"prod-*"}}"#, Allow),
+        ("StringLike with ?", r#"{"StringLike":{"kms:EncryptionContext:aws:ecs:clusterName":"prod-ap?"}}"#, Allow),
         (
             "StringLike not matching",
             r#"{"StringLike":{"kms:EncryptionContext:aws:ecs:clusterName":"staging-*"}}"#,
@@ -143,43 +126,23 @@ fn condition_operator_table() {
             r#"{"StringLike":{"kms:EncryptionContext:aws:ecs:clusterName":"PROD-*"}}"#,
             ImplicitDeny,
         ),
-        (
-            "StringNotLike",
-            r#"{"StringNotLike":{"kms:EncryptionContext:aws:ecs:clusterName":"staging-*"}}"#,
-            Allow,
-        ),
+        ("StringNotLike", r#"{"StringNotLike":{"kms:EncryptionContext:aws:ecs:clusterName":"staging-*"}}"#, Allow),
         (
             "StringNotLike matching",
             r#"{"StringNotLike":{"kms:EncryptionContext:aws:ecs:clusterName":"prod-*"}}"#,
             ImplicitDeny,
         ),
         // --- Missing keys: false for positive operators, true for negated ones.
-        (
-            "missing key makes StringEquals false",
-            r#"{"StringEquals":{"ex:Missing":"x"}}"#,
-            ImplicitDeny,
-        ),
-        (
-            "missing key makes StringNotEquals true",
-            r#"{"StringNotEquals":{"ex:Missing":"x"}}"#,
-            Allow,
-        ),
-        (
-            "missing key makes StringLike false",
-            r#"{"StringLike":{"ex:Missing":"*"}}"#,
-            ImplicitDeny,
-        ),
+        ("missing key makes StringEquals false", r#"{"StringEquals":{"ex:Missing":"x"}}"#, ImplicitDeny),
+        ("missing key makes StringNotEquals true", r#"{"StringNotEquals":{"ex:Missing":"x"}}"#, Allow),
+        ("missing key makes StringLike false", r#"{"StringLike":{"ex:Missing":"*"}}"#, ImplicitDeny),
         (
             "missing encryption-context key is absent, not unknown",
             r#"{"StringEquals":{"kms:EncryptionContext:department":"x"}}"#,
             ImplicitDeny,
         ),
         // --- IfExists: a missing key makes the condition true.
-        (
-            "StringEqualsIfExists with missing key",
-            r#"{"StringEqualsIfExists":{"ex:Missing":"x"}}"#,
-            Allow,
-        ),
+        ("StringEqualsIfExists with missing key", r#"{"StringEqualsIfExists":{"ex:Missing":"x"}}"#, Allow),
         (
             "StringEqualsIfExists with present key that differs",
             r#"{"StringEqualsIfExists":{"kms:EncryptionContext:aws:ecs:clusterName":"web"}}"#,
@@ -190,176 +153,60 @@ fn condition_operator_table() {
             r#"{"StringLikeIfExists":{"kms:EncryptionContext:aws:ecs:clusterName":"prod*"}}"#,
             Allow,
         ),
-        (
-            "NumericLessThanIfExists with missing key",
-            r#"{"NumericLessThanIfExists":{"ex:Missing":"1"}}"#,
-            Allow,
-        ),
+        ("NumericLessThanIfExists with missing key", r#"{"NumericLessThanIfExists":{"ex:Missing":"1"}}"#, Allow),
         // --- Null: true means absent, false means present.
-        (
-            "Null true on missing key",
-            r#"{"Null":{"ex:Missing":"true"}}"#,
-            Allow,
-        ),
-        (
-            "Null true on present key",
-            r#"{"Null":{"kms:EncryptionContext:aws:ecs:clusterName":"true"}}"#,
-            ImplicitDeny,
-        ),
-        (
-            "Null false on present key",
-            r#"{"Null":{"kms:EncryptionContext:aws:ecs:clusterName":"false"}}"#,
-            Allow,
-        ),
-        (
-            "Null false on missing key",
-            r#"{"Null":{"ex:Missing":"false"}}"#,
-            ImplicitDeny,
-        ),
+        ("Null true on missing key", r#"{"Null":{"ex:Missing":"true"}}"#, Allow),
+        ("Null true on present key", r#"{"Null":{"kms:EncryptionContext:aws:ecs:clusterName":"true"}}"#, ImplicitDeny),
+        ("Null false on present key", r#"{"Null":{"kms:EncryptionContext:aws:ecs:clusterName":"false"}}"#, Allow),
+        ("Null false on missing key", r#"{"Null":{"ex:Missing":"false"}}"#, ImplicitDeny),
         (
             "Null false on a key present with an unknown value",
             r#"{"Null":{"kms:EncryptionContext:aws:ebs:id":"false"}}"#,
             Allow,
         ),
-        (
-            "Null as a JSON boolean",
-            r#"{"Null":{"ex:Missing":true}}"#,
-            Allow,
-        ),
+        ("Null as a JSON boolean", r#"{"Null":{"ex:Missing":true}}"#, Allow),
         // --- Numeric family.
-        (
-            "NumericEquals",
-            r#"{"NumericEquals":{"ex:Count":"64"}}"#,
-            Allow,
-        ),
-        (
-            "NumericEquals with a JSON number",
-            r#"{"NumericEquals":{"ex:Count":64}}"#,
-            Allow,
-        ),
-        (
-            "NumericNotEquals",
-            r#"{"NumericNotEquals":{"ex:Count":"64"}}"#,
-            ImplicitDeny,
-        ),
-        (
-            "NumericLessThan",
-            r#"{"NumericLessThan":{"ex:Count":"100"}}"#,
-            Allow,
-        ),
-        (
-            "NumericLessThan false",
-            r#"{"NumericLessThan":{"ex:Count":"64"}}"#,
-            ImplicitDeny,
-        ),
-        (
-            "NumericLessThanEquals",
-            r#"{"NumericLessThanEquals":{"ex:Count":"64"}}"#,
-            Allow,
-        ),
-        (
-            "NumericGreaterThan",
-            r#"{"NumericGreaterThan":{"ex:Count":"10"}}"#,
-            Allow,
-        ),
-        (
-            "NumericGreaterThanEquals false",
-            r#"{"NumericGreaterThanEquals":{"ex:Count":"65"}}"#,
-            ImplicitDeny,
-        ),
+        ("NumericEquals", r#"{"NumericEquals":{"ex:Count":"64"}}"#, Allow),
+        ("NumericEquals with a JSON number", r#"{"NumericEquals":{"ex:Count":64}}"#, Allow),
+        ("NumericNotEquals", r#"{"NumericNotEquals":{"ex:Count":"64"}}"#, ImplicitDeny),
+        ("NumericLessThan", r#"{"NumericLessThan":{"ex:Count":"100"}}"#, Allow),
+        ("NumericLessThan false", r#"{"NumericLessThan":{"ex:Count":"64"}}"#, ImplicitDeny),
+        ("NumericLessThanEquals", r#"{"NumericLessThanEquals":{"ex:Count":"64"}}"#, Allow),
+        ("NumericGreaterThan", r#"{"NumericGreaterThan":{"ex:Count":"10"}}"#, Allow),
+        ("NumericGreaterThanEquals false", r#"{"NumericGreaterThanEquals":{"ex:Count":"65"}}"#, ImplicitDeny),
         (
             "Numeric on a non-number is false",
             r#"{"NumericEquals":{"kms:EncryptionContext:aws:ecs:clusterName":"1"}}"#,
             ImplicitDeny,
         ),
         // --- Date family (aws:CurrentTime is 2026-11-30T12:00:00Z).
-        (
-            "DateLessThan",
-            r#"{"DateLessThan":{"aws:CurrentTime":"2027-01-01T00:00:00Z"}}"#,
-            Allow,
-        ),
-        (
-            "DateLessThan past",
-            r#"{"DateLessThan":{"aws:CurrentTime":"2026-01-01T00:00:00Z"}}"#,
-            ImplicitDeny,
-        ),
-        (
-            "DateGreaterThan",
-            r#"{"DateGreaterThan":{"aws:CurrentTime":"2026-01-01T00:00:00Z"}}"#,
-            Allow,
-        ),
+        ("DateLessThan", r#"{"DateLessThan":{"aws:CurrentTime":"2027-01-01T00:00:00Z"}}"#, Allow),
+        ("DateLessThan past", r#"{"DateLessThan":{"aws:CurrentTime":"2026-01-01T00:00:00Z"}}"#, ImplicitDeny),
+        ("DateGreaterThan", r#"{"DateGreaterThan":{"aws:CurrentTime":"2026-01-01T00:00:00Z"}}"#, Allow),
         (
             "DateGreaterThanEquals equal",
             r#"{"DateGreaterThanEquals":{"aws:CurrentTime":"2026-11-30T12:00:00Z"}}"#,
             Allow,
         ),
-        (
-            "DateLessThanEquals equal",
-            r#"{"DateLessThanEquals":{"aws:CurrentTime":"2026-11-30T12:00:00Z"}}"#,
-            Allow,
-        ),
-        (
-            "DateEquals",
-            r#"{"DateEquals":{"aws:CurrentTime":"2026-11-30T12:00:00Z"}}"#,
-            Allow,
-        ),
-        (
-            "DateNotEquals",
-            r#"{"DateNotEquals":{"aws:CurrentTime":"2026-11-30T12:00:00Z"}}"#,
-            ImplicitDeny,
-        ),
-        (
-            "Date as epoch seconds",
-            r#"{"DateGreaterThan":{"aws:CurrentTime":"1700000000"}}"#,
-            Allow,
-        ),
-        (
-            "Date as a bare day",
-            r#"{"DateLessThan":{"aws:CurrentTime":"2026-12-01"}}"#,
-            Allow,
-        ),
+        ("DateLessThanEquals equal", r#"{"DateLessThanEquals":{"aws:CurrentTime":"2026-11-30T12:00:00Z"}}"#, Allow),
+        ("DateEquals", r#"{"DateEquals":{"aws:CurrentTime":"2026-11-30T12:00:00Z"}}"#, Allow),
+        ("DateNotEquals", r#"{"DateNotEquals":{"aws:CurrentTime":"2026-11-30T12:00:00Z"}}"#, ImplicitDeny),
+        ("Date as epoch seconds", r#"{"DateGreaterThan":{"aws:CurrentTime":"1700000000"}}"#, Allow),
+        ("Date as a bare day", r#"{"DateLessThan":{"aws:CurrentTime":"2026-12-01"}}"#, Allow),
         // --- Bool.
-        (
-            "Bool true",
-            r#"{"Bool":{"aws:PrincipalIsAWSService":"true"}}"#,
-            Allow,
-        ),
-        (
-            "Bool false",
-            r#"{"Bool":{"aws:PrincipalIsAWSService":"false"}}"#,
-            ImplicitDeny,
-        ),
-        (
-            "Bool as a JSON boolean",
-            r#"{"Bool":{"aws:PrincipalIsAWSService":true}}"#,
-            Allow,
-        ),
-        (
-            "BoolIfExists with missing key",
-            r#"{"BoolIfExists":{"ex:Missing":"false"}}"#,
-            Allow,
-        ),
+        ("Bool true", r#"{"Bool":{"aws:PrincipalIsAWSService":"true"}}"#, Allow),
+        ("Bool false", r#"{"Bool":{"aws:PrincipalIsAWSService":"false"}}"#, ImplicitDeny),
+        ("Bool as a JSON boolean", r#"{"Bool":{"aws:PrincipalIsAWSService":true}}"#, Allow),
+        ("BoolIfExists with missing key", r#"{"BoolIfExists":{"ex:Missing":"false"}}"#, Allow),
         // --- Arn family: per-part wildcards, case-sensitive.
-        (
-            "ArnLike with wildcard",
-            r#"{"ArnLike":{"ex:Arn":"arn:aws:ecs:*:111122223333:cluster/*"}}"#,
-            Allow,
-        ),
-        (
-            "ArnEquals exact",
-            r#"{"ArnEquals":{"ex:Arn":"arn:aws:ecs:us-east-1:111122223333:cluster/prod-api"}}"#,
-            Allow,
-        ),
+        ("ArnLike with wildcard", r#"{"ArnLike":{"ex:Arn":"arn:aws:ecs:*:111122223333:cluster/*"}}"#, Allow),
+        ("ArnEquals exact", r#"{"ArnEquals":{"ex:Arn":"arn:aws:ecs:us-east-1:111122223333:cluster/prod-api"}}"#, Allow),
         (
             "ArnEquals other account",
             r#"{"ArnEquals":{"ex:Arn":"arn:aws:ecs:us-east-1:999999999999:cluster/prod-api"}}"#,
             ImplicitDeny,
         ),
-        (
-            "ArnNotLike",
-            r#"{"ArnNotLike":{"ex:Arn":"arn:aws:ecs:*:999999999999:*"}}"#,
-            Allow,
-        ),
+        ("ArnNotLike", r#"{"ArnNotLike":{"ex:Arn":"arn:aws:ecs:*:999999999999:*"}}"#, Allow),
         (
             "ArnNotEquals matching",
             r#"{"ArnNotEquals":{"ex:Arn":"arn:aws:ecs:us-east-1:111122223333:cluster/prod-api"}}"#,
@@ -371,26 +218,10 @@ fn condition_operator_table() {
             ImplicitDeny,
         ),
         // --- IP and Binary.
-        (
-            "IpAddress in CIDR",
-            r#"{"IpAddress":{"ex:Ip":"10.0.0.0/8"}}"#,
-            Allow,
-        ),
-        (
-            "IpAddress outside CIDR",
-            r#"{"IpAddress":{"ex:Ip":"192.168.0.0/16"}}"#,
-            ImplicitDeny,
-        ),
-        (
-            "NotIpAddress",
-            r#"{"NotIpAddress":{"ex:Ip":"192.168.0.0/16"}}"#,
-            Allow,
-        ),
-        (
-            "BinaryEquals",
-            r#"{"BinaryEquals":{"ex:Binary":"QmluYXJ5"}}"#,
-            Allow,
-        ),
+        ("IpAddress in CIDR", r#"{"IpAddress":{"ex:Ip":"10.0.0.0/8"}}"#, Allow),
+        ("IpAddress outside CIDR", r#"{"IpAddress":{"ex:Ip":"192.168.0.0/16"}}"#, ImplicitDeny),
+        ("NotIpAddress", r#"{"NotIpAddress":{"ex:Ip":"192.168.0.0/16"}}"#, Allow),
+        ("BinaryEquals", r#"{"BinaryEquals":{"ex:Binary":"QmluYXJ5"}}"#, Allow),
         // --- Set operators over multivalued keys.
         (
             "ForAllValues: every request value is listed",
@@ -402,16 +233,8 @@ fn condition_operator_table() {
             r#"{"ForAllValues:StringEquals":{"kms:EncryptionContextKeys":["aws:ecs:clusterName"]}}"#,
             ImplicitDeny,
         ),
-        (
-            "ForAllValues is true for a missing key",
-            r#"{"ForAllValues:StringEquals":{"ex:Missing":["x"]}}"#,
-            Allow,
-        ),
-        (
-            "ForAllValues is true for a key with no values",
-            r#"{"ForAllValues:StringEquals":{"ex:Empty":["x"]}}"#,
-            Allow,
-        ),
+        ("ForAllValues is true for a missing key", r#"{"ForAllValues:StringEquals":{"ex:Missing":["x"]}}"#, Allow),
+        ("ForAllValues is true for a key with no values", r#"{"ForAllValues:StringEquals":{"ex:Empty":["x"]}}"#, Allow),
         (
             "ForAllValues with StringLike",
             r#"{"ForAllValues:StringLike":{"kms:EncryptionContextKeys":"aws:ecs:*"}}"#,
@@ -427,11 +250,7 @@ fn condition_operator_table() {
             r#"{"ForAnyValue:StringEquals":{"kms:EncryptionContextKeys":"department"}}"#,
             ImplicitDeny,
         ),
-        (
-            "ForAnyValue is false for a missing key",
-            r#"{"ForAnyValue:StringEquals":{"ex:Missing":"x"}}"#,
-            ImplicitDeny,
-        ),
+        ("ForAnyValue is false for a missing key", r#"{"ForAnyValue:StringEquals":{"ex:Missing":"x"}}"#, ImplicitDeny),
         (
             "ForAnyValue is false for a key with no values",
             r#"{"ForAnyValue:StringEquals":{"ex:Empty":"x"}}"#,
@@ -532,51 +351,26 @@ fn statement_element_table() {
     let allow_all = r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}"#;
     // (rule, policy document, action, expected decision)
     let cases: Vec<(&str, String, &str, Decision)> = vec![
-        (
-            "the service principal as a string",
-            stmt("Allow", P_FARGATE, A_GDK, R_ALL),
-            GDK,
-            Allow,
-        ),
+        ("the service principal as a string", stmt("Allow", P_FARGATE, A_GDK, R_ALL), GDK, Allow),
         (
             "the service principal in an array",
-            stmt(
-                "Allow",
-                r#""Principal":{"Service":["ecs.amazonaws.com","fargate.amazonaws.com"]}"#,
-                A_GDK,
-                R_ALL,
-            ),
+            stmt("Allow", r#""Principal":{"Service":["ecs.amazonaws.com","fargate.amazonaws.com"]}"#, A_GDK, R_ALL),
             GDK,
             Allow,
         ),
         (
             "another service principal",
-            stmt(
-                "Allow",
-                r#""Principal":{"Service":"ec2.amazonaws.com"}"#,
-                A_GDK,
-                R_ALL,
-            ),
+            stmt("Allow", r#""Principal":{"Service":"ec2.amazonaws.com"}"#, A_GDK, R_ALL),
             GDK,
             ImplicitDeny,
         ),
         (
             "an account principal does not cover a service",
-            stmt(
-                "Allow",
-                r#""Principal":{"AWS":"arn:aws:iam::111122223333:root"}"#,
-                A_GDK,
-                R_ALL,
-            ),
+            stmt("Allow", r#""Principal":{"AWS":"arn:aws:iam::111122223333:root"}"#, A_GDK, R_ALL),
             GDK,
             ImplicitDeny,
         ),
-        (
-            "\"*\" covers service principals",
-            stmt("Allow", r#""Principal":"*""#, A_GDK, R_ALL),
-            GDK,
-            Allow,
-        ),
+        ("\"*\" covers service principals", stmt("Allow", r#""Principal":"*""#, A_GDK, R_ALL), GDK, Allow),
         (
             // iam-simulate allows it; AWS documentation does not say it covers
             // service principals, so the answer stays indeterminate.
@@ -587,83 +381,43 @@ fn statement_element_table() {
         ),
         (
             "Federated principals do not cover a service",
-            stmt(
-                "Allow",
-                r#""Principal":{"Federated":"cognito-identity.amazonaws.com"}"#,
-                A_GDK,
-                R_ALL,
-            ),
+            stmt("Allow", r#""Principal":{"Federated":"cognito-identity.amazonaws.com"}"#, A_GDK, R_ALL),
             GDK,
             ImplicitDeny,
         ),
         // No AWS rule on case; iam-simulate compares exactly, and so do we.
         (
             "service names compare exactly (iam-simulate)",
-            stmt(
-                "Allow",
-                r#""Principal":{"Service":"FARGATE.amazonaws.com"}"#,
-                A_GDK,
-                R_ALL,
-            ),
+            stmt("Allow", r#""Principal":{"Service":"FARGATE.amazonaws.com"}"#, A_GDK, R_ALL),
             GDK,
             ImplicitDeny,
         ),
         (
             "Deny with NotPrincipal denies whoever is not listed",
-            stmt(
-                "Deny",
-                r#""NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"}"#,
-                A_GDK,
-                R_ALL,
-            ),
+            stmt("Deny", r#""NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"}"#, A_GDK, R_ALL),
             GDK,
             ExplicitDeny,
         ),
         (
             "NotPrincipal listing the service spares it",
-            stmt(
-                "Deny",
-                r#""NotPrincipal":{"Service":"fargate.amazonaws.com"}"#,
-                A_GDK,
-                R_ALL,
-            ),
+            stmt("Deny", r#""NotPrincipal":{"Service":"fargate.amazonaws.com"}"#, A_GDK, R_ALL),
             GDK,
             ImplicitDeny,
         ),
         (
             "action names are case-insensitive",
-            stmt(
-                "Allow",
-                P_FARGATE,
-                r#""Action":"KMS:generatedatakeywithoutplaintext""#,
-                R_ALL,
-            ),
+            stmt("Allow", P_FARGATE, r#""Action":"KMS:generatedatakeywithoutplaintext""#, R_ALL),
             GDK,
             Allow,
         ),
         (
             "the docs' capital-T spelling matches",
-            stmt(
-                "Allow",
-                P_FARGATE,
-                r#""Action":"kms:GenerateDataKeyWithoutPlainText""#,
-                R_ALL,
-            ),
+            stmt("Allow", P_FARGATE, r#""Action":"kms:GenerateDataKeyWithoutPlainText""#, R_ALL),
             GDK,
             Allow,
         ),
-        (
-            "action wildcard kms:*",
-            stmt("Allow", P_FARGATE, r#""Action":"kms:*""#, R_ALL),
-            GDK,
-            Allow,
-        ),
-        (
-            "action wildcard kms:Generate*",
-            stmt("Allow", P_FARGATE, r#""Action":"kms:Generate*""#, R_ALL),
-            GDK,
-            Allow,
-        ),
+        ("action wildcard kms:*", stmt("Allow", P_FARGATE, r#""Action":"kms:*""#, R_ALL), GDK, Allow),
+        ("action wildcard kms:Generate*", stmt("Allow", P_FARGATE, r#""Action":"kms:Generate*""#, R_ALL), GDK, Allow),
         (
             "action wildcard kms:*Grant",
             stmt("Allow", P_FARGATE, r#""Action":"kms:*Grant""#, R_ALL),
@@ -676,81 +430,41 @@ fn statement_element_table() {
             "kms:CreateGrant",
             Allow,
         ),
-        (
-            "action \"*\"",
-            stmt("Allow", P_FARGATE, r#""Action":"*""#, R_ALL),
-            GDK,
-            Allow,
-        ),
+        ("action \"*\"", stmt("Allow", P_FARGATE, r#""Action":"*""#, R_ALL), GDK, Allow),
         (
             "another action",
-            stmt(
-                "Allow",
-                P_FARGATE,
-                r#""Action":["kms:Decrypt","kms:Encrypt"]"#,
-                R_ALL,
-            ),
+            stmt("Allow", P_FARGATE, r#""Action":["kms:Decrypt","kms:Encrypt"]"#, R_ALL),
             GDK,
             ImplicitDeny,
         ),
         (
             "NotAction excluding another action allows this one",
-            stmt(
-                "Allow",
-                P_FARGATE,
-                r#""NotAction":"kms:ScheduleKeyDeletion""#,
-                R_ALL,
-            ),
+            stmt("Allow", P_FARGATE, r#""NotAction":"kms:ScheduleKeyDeletion""#, R_ALL),
             GDK,
             Allow,
         ),
         (
             "NotAction excluding this action",
-            stmt(
-                "Allow",
-                P_FARGATE,
-                r#""NotAction":["kms:Generate*"]"#,
-                R_ALL,
-            ),
+            stmt("Allow", P_FARGATE, r#""NotAction":["kms:Generate*"]"#, R_ALL),
             GDK,
             ImplicitDeny,
         ),
-        (
-            "Resource naming the key ARN",
-            stmt("Allow", P_FARGATE, A_GDK, &format!(r#""Resource":"{KEY}""#)),
-            GDK,
-            Allow,
-        ),
+        ("Resource naming the key ARN", stmt("Allow", P_FARGATE, A_GDK, &format!(r#""Resource":"{KEY}""#)), GDK, Allow),
         (
             "Resource naming another key",
-            stmt(
-                "Allow",
-                P_FARGATE,
-                A_GDK,
-                r#""Resource":"arn:aws:kms:us-east-1:111122223333:key/other""#,
-            ),
+            stmt("Allow", P_FARGATE, A_GDK, r#""Resource":"arn:aws:kms:us-east-1:111122223333:key/other""#),
             GDK,
             ImplicitDeny,
         ),
         (
             "Resource wildcard",
-            stmt(
-                "Allow",
-                P_FARGATE,
-                A_GDK,
-                r#""Resource":"arn:aws:kms:*:111122223333:key/*""#,
-            ),
+            stmt("Allow", P_FARGATE, A_GDK, r#""Resource":"arn:aws:kms:*:111122223333:key/*""#),
             GDK,
             Allow,
         ),
         (
             "NotResource excluding another key",
-            stmt(
-                "Allow",
-                P_FARGATE,
-                A_GDK,
-                r#""NotResource":"arn:aws:kms:*:*:key/other""#,
-            ),
+            stmt("Allow", P_FARGATE, A_GDK, r#""NotResource":"arn:aws:kms:*:*:key/other""#),
             GDK,
             Allow,
         ),
@@ -766,12 +480,7 @@ fn statement_element_table() {
             GDK,
             Allow,
         ),
-        (
-            "an empty statement list denies",
-            r#"{"Statement":[]}"#.to_string(),
-            GDK,
-            ImplicitDeny,
-        ),
+        ("an empty statement list denies", r#"{"Statement":[]}"#.to_string(), GDK, ImplicitDeny),
         (
             "a Deny that may apply makes an Allow indeterminate",
             format!(
@@ -815,10 +524,7 @@ fn evaluation_names_the_deciding_statements() {
     let got = evaluate(&policy, &request);
     assert_eq!(got.deciding, ["Sid \"AllowAll\""]);
 
-    let got = evaluate(
-        &Policy::parse(&allow_if(r#"{"StringEquals":{"kms:ViaService":"x"}}"#)).unwrap(),
-        &req(),
-    );
+    let got = evaluate(&Policy::parse(&allow_if(r#"{"StringEquals":{"kms:ViaService":"x"}}"#)).unwrap(), &req());
     assert!(got.unknowns[0].contains("kms:ViaService"), "{got:?}");
 }
 
@@ -843,10 +549,7 @@ fn malformed_policies_are_errors_not_panics() {
         ("[]", "not a JSON object"),
         (r#"{"Version":"2012-10-17"}"#, "no \"Statement\""),
         (r#"{"Statement":"x"}"#, "must be an object or an array"),
-        (
-            r#"{"Statement":[42]}"#,
-            "statement #1: a statement must be a JSON object",
-        ),
+        (r#"{"Statement":[42]}"#, "statement #1: a statement must be a JSON object"),
         (
             r#"{"Statement":[{"Effect":"allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
             "\"Effect\" must be \"Allow\" or \"Deny\"",
@@ -863,10 +566,7 @@ fn malformed_policies_are_errors_not_panics() {
             r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*"}]}"#,
             "neither \"Resource\" nor \"NotResource\"",
         ),
-        (
-            r#"{"Statement":[{"Effect":"Allow","Principal":"me","Action":"*","Resource":"*"}]}"#,
-            "principal \"me\"",
-        ),
+        (r#"{"Statement":[{"Effect":"Allow","Principal":"me","Action":"*","Resource":"*"}]}"#, "principal \"me\""),
         (
             r#"{"Statement":[{"Effect":"Allow","Principal":{"Robot":"x"},"Action":"*","Resource":"*"}]}"#,
             "unknown principal type",

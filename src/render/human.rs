@@ -18,11 +18,7 @@ struct Paint {
 
 impl Paint {
     fn apply(&self, text: &str, f: impl Fn(&str) -> ColoredString) -> String {
-        if self.color {
-            f(text).to_string()
-        } else {
-            text.to_string()
-        }
+        if self.color { f(text).to_string() } else { text.to_string() }
     }
 
     fn verdict(&self, v: Verdict) -> String {
@@ -50,11 +46,7 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         writeln!(out, "{} {}", p.verdict(Verdict::Unknown), gap.describe())?;
     }
     if report.clusters.is_empty() && report.gaps.is_empty() {
-        writeln!(
-            out,
-            "No ECS clusters found in {}.",
-            report.regions.join(", ")
-        )?;
+        writeln!(out, "No ECS clusters found in {}.", report.regions.join(", "))?;
     }
     for cluster in &report.clusters {
         render_cluster(&p, cluster, out)?;
@@ -80,41 +72,20 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
 }
 
 fn render_cluster(p: &Paint, c: &ClusterReport, out: &mut dyn Write) -> io::Result<()> {
-    let arn = c
-        .cluster_arn
-        .as_deref()
-        .map(|a| format!("  {}", p.dim(a)))
-        .unwrap_or_default();
-    writeln!(
-        out,
-        "{} {} ({}){arn}",
-        p.verdict(c.verdict),
-        p.apply(&c.cluster_name, |s| s.bold()),
-        c.region
-    )?;
+    let arn = c.cluster_arn.as_deref().map(|a| format!("  {}", p.dim(a))).unwrap_or_default();
+    writeln!(out, "{} {} ({}){arn}", p.verdict(c.verdict), p.apply(&c.cluster_name, |s| s.bold()), c.region)?;
     for u in &c.key_usages {
         let key = match (&u.configured_key, &u.key_arn, &u.key_state) {
             (None, _, _) => p.dim("no customer managed key: AWS owned key, nothing to check"),
             (Some(configured), Some(arn), state) => {
-                let via = if configured != arn {
-                    format!(" (configured as {configured})")
-                } else {
-                    String::new()
-                };
-                format!(
-                    "{arn}{via} {}",
-                    state.as_deref().unwrap_or("state not reported")
-                )
+                let via = if configured != arn { format!(" (configured as {configured})") } else { String::new() };
+                format!("{arn}{via} {}", state.as_deref().unwrap_or("state not reported"))
             }
             (Some(configured), None, _) => format!("{configured} (not described)"),
         };
         writeln!(out, "    {:<26} {key}", u.usage.as_str())?;
     }
-    for f in c
-        .findings
-        .iter()
-        .filter(|f| f.severity > Severity::Info || f.verdict > Verdict::Pass)
-    {
+    for f in c.findings.iter().filter(|f| f.severity > Severity::Info || f.verdict > Verdict::Pass) {
         let mark = match (f.verdict, f.severity) {
             (Verdict::Fail, _) => p.apply("✗ fail", |s| s.red().bold()),
             (Verdict::Unknown, _) => p.apply("? unknown", |s| s.yellow().bold()),
@@ -125,11 +96,7 @@ fn render_cluster(p: &Paint, c: &ClusterReport, out: &mut dyn Write) -> io::Resu
         if let Some(fix) = &f.remediation {
             let mut lines = fix.lines();
             if let Some(first) = lines.next() {
-                writeln!(
-                    out,
-                    "      {} {first}",
-                    p.apply("fix:", |s| s.cyan().bold())
-                )?;
+                writeln!(out, "      {} {first}", p.apply("fix:", |s| s.cyan().bold()))?;
             }
             for line in lines {
                 writeln!(out, "           {line}")?;

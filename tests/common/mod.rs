@@ -21,9 +21,8 @@ pub fn emulator() -> &'static Emulator {
     static EMULATOR: OnceLock<Emulator> = OnceLock::new();
     EMULATOR.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let python = std::env::var_os("MOTO_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join(".venv/bin/python"));
+        let python =
+            std::env::var_os("MOTO_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv/bin/python"));
         assert!(
             python.exists(),
             "no emulator: {} is missing. Run `make venv` (or `make test`), or set MOTO_PYTHON.",
@@ -37,22 +36,11 @@ pub fn emulator() -> &'static Emulator {
             .spawn()
             .expect("start tests/emulator/serve.py");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read emulator port");
-        let port = line
-            .strip_prefix("READY ")
-            .map(str::trim)
-            .unwrap_or_else(|| {
-                panic!(
-                    "emulator did not start (said {line:?}); try: {} tests/emulator/serve.py",
-                    python.display()
-                )
-            });
-        Emulator {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            _child: child,
-        }
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read emulator port");
+        let port = line.strip_prefix("READY ").map(str::trim).unwrap_or_else(|| {
+            panic!("emulator did not start (said {line:?}); try: {} tests/emulator/serve.py", python.display())
+        });
+        Emulator { endpoint: format!("http://127.0.0.1:{port}"), _child: child }
     })
 }
 
@@ -85,23 +73,14 @@ pub fn run_json(cmd: &mut assert_cmd::Command) -> (i32, serde_json::Value) {
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{stdout}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
+        panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr))
     });
     (out.status.code().unwrap_or(-1), json)
 }
 
 /// SDK configuration for seeding the emulator from a test.
 pub async fn sdk_config(region: &str) -> aws_config::SdkConfig {
-    let creds = aws_sdk_kms::config::Credentials::new(
-        "EXAMPLEACCESSKEYID",
-        "EXAMPLEKEY",
-        None,
-        None,
-        "tests",
-    );
+    let creds = aws_sdk_kms::config::Credentials::new("EXAMPLEACCESSKEYID", "EXAMPLEKEY", None, None, "tests");
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_string()))
         .endpoint_url(&emulator().endpoint)
@@ -112,7 +91,18 @@ pub async fn sdk_config(region: &str) -> aws_config::SdkConfig {
 
 /// Path of a file under tests/fixtures.
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// A key policy with the documented Fargate statements for `clusters` of
+/// ACCOUNT, plus the usual statement that delegates to the account.
+pub fn fargate_policy(clusters: &[&str]) -> String {
+    let names = serde_json::to_string(clusters).unwrap();
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+  {{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}},
+  {{"Sid":"Allow generate data key access for Fargate tasks.","Effect":"Allow","Principal":{{"Service":"fargate.amazonaws.com"}},"Action":["kms:GenerateDataKeyWithoutPlaintext"],"Condition":{{"StringEquals":{{"kms:EncryptionContext:aws:ecs:clusterAccount":["{ACCOUNT}"],"kms:EncryptionContext:aws:ecs:clusterName":{names}}}}},"Resource":"*"}},
+  {{"Sid":"Allow grant creation permission for Fargate tasks.","Effect":"Allow","Principal":{{"Service":"fargate.amazonaws.com"}},"Action":["kms:CreateGrant"],"Condition":{{"StringEquals":{{"kms:EncryptionContext:aws:ecs:clusterAccount":["{ACCOUNT}"],"kms:EncryptionContext:aws:ecs:clusterName":{names}}},"ForAllValues:StringEquals":{{"kms:GrantOperations":["Decrypt"]}}}},"Resource":"*"}}
+]}}"#
+    )
 }

@@ -1,0 +1,173 @@
+//! The key-policy check over fixed policies: one case per way a key policy
+//! lets Fargate in or keeps it out.
+
+use super::*;
+use crate::checks::CheckOptions;
+use crate::checks::testing::*;
+use crate::finding::Verdict;
+use crate::inventory::{GrantSummary, KeyDetails};
+
+const ROOT_ONLY: &str = r#"{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}"#;
+
+fn with_policy(policy: &str) -> Inventory {
+    with_details(fargate_key(healthy("k")), details(policy.to_string(), Fact::Read { value: GrantSummary::default() }))
+}
+
+use crate::inventory::Inventory;
+
+/// The documented statements plus `extra` statements (JSON objects).
+fn documented_plus(extra: &str) -> String {
+    let docs = fargate_statements(ACCOUNT, "prod");
+    let inner = docs.trim().trim_start_matches('[').trim_end_matches(']');
+    format!(r#"{{"Statement":[{inner},{extra}]}}"#)
+}
+
+#[test]
+fn policy_table() {
+    let other_cluster = policy_allowing("staging");
+    let like = r#"{"Statement":[{"Sid":"FargateLike","Effect":"Allow","Principal":{"Service":"fargate.amazonaws.com"},"Action":["kms:GenerateDataKeyWithoutPlaintext","kms:CreateGrant"],"Resource":"*","Condition":{"StringLike":{"kms:EncryptionContext:aws:ecs:clusterName":"pro*"}}}]}"#;
+    let deny_grant = documented_plus(
+        r#"{"Sid":"NoGrantsForFargate","Effect":"Deny","Principal":{"Service":"fargate.amazonaws.com"},"Action":"kms:CreateGrant","Resource":"*"}"#,
+    );
+    let keys_trap = r#"{"Statement":[{"Sid":"OnlyEcsContext","Effect":"Allow","Principal":{"Service":"fargate.amazonaws.com"},"Action":["kms:GenerateDataKeyWithoutPlaintext","kms:CreateGrant"],"Resource":"*","Condition":{"ForAllValues:StringEquals":{"kms:EncryptionContextKeys":["aws:ecs:clusterAccount","aws:ecs:clusterName"]}}}]}"#;
+    let via_service = r#"{"Statement":[{"Sid":"ViaEcs","Effect":"Allow","Principal":{"Service":"fargate.amazonaws.com"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"ecs.us-east-1.amazonaws.com"}}}]}"#;
+    let aws_star = r#"{"Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*"}]}"#;
+    let star = r#"{"Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}"#;
+    let account_mismatch = policy_allowing("prod").replace(ACCOUNT, "999999999999");
+    // (case, policy, verdict, texts the message must contain)
+    let cases: Vec<(&str, String, Verdict, Vec<&str>)> = vec![
+        (
+            "documented statements",
+            policy_allowing("prod"),
+            Verdict::Pass,
+            vec!["lets Fargate use", "Allow generate data key access"],
+        ),
+        (
+            "default root-only policy",
+            ROOT_ONLY.into(),
+            Verdict::Fail,
+            vec!["GenerateDataKeyWithoutPlaintext (DryRun) is implicitly denied", "CreateGrant is implicitly denied"],
+        ),
+        ("statements for another cluster", other_cluster, Verdict::Fail, vec!["refuses Fargate for cluster prod"]),
+        ("statements for another account", account_mismatch, Verdict::Fail, vec!["implicitly denied"]),
+        (
+            "explicit Deny on CreateGrant",
+            deny_grant,
+            Verdict::Fail,
+            vec!["CreateGrant (DryRun) is explicitly denied by Sid \"NoGrantsForFargate\""],
+        ),
+        ("StringLike cluster-name pattern", like.into(), Verdict::Pass, vec!["FargateLike"]),
+        (
+            "encryption-context-keys trap",
+            keys_trap.into(),
+            Verdict::Fail,
+            vec!["passes validation and then fails", "aws:ebs:id"],
+        ),
+        ("condition on kms:ViaService", via_service.into(), Verdict::Unknown, vec!["kms:ViaService", "ViaEcs"]),
+        ("{\"AWS\":\"*\"} only", aws_star.into(), Verdict::Unknown, vec!["unconfirmed"]),
+        ("\"*\" principal", star.into(), Verdict::Pass, vec!["Everyone"]),
+        (
+            "malformed policy",
+            "{\"Statement\": [{\"Effect\": \"Maybe\"}]}".into(),
+            Verdict::Unknown,
+            vec!["could not be read as an IAM policy", "\"Effect\" must be"],
+        ),
+    ];
+    for (case, policy, verdict, texts) in cases {
+        let findings = eval(evaluate, &with_policy(&policy), &CheckOptions::default());
+        assert_eq!(findings.len(), 1, "{case}");
+        let f = &findings[0];
+        assert_eq!(f.verdict, verdict, "{case}: {}", f.message);
+        for text in texts {
+            assert!(f.message.contains(text), "{case}: no {text:?} in {}", f.message);
+        }
+        if verdict == Verdict::Fail {
+            let fix = f.remediation.as_deref().unwrap();
+            // The ready-to-paste statements are filled in for this account and cluster.
+            assert!(fix.contains(r#""kms:EncryptionContext:aws:ecs:clusterName": ["#), "{case}: {fix}");
+            assert!(fix.contains(r#""prod""#), "{case}: {fix}");
+            assert!(fix.contains("123456789012") && fix.contains("aws kms put-key-policy"), "{case}");
+        }
+    }
+}
+
+#[test]
+fn explicit_deny_fix_names_the_statement() {
+    let deny = documented_plus(
+        r#"{"Sid":"NoGrantsForFargate","Effect":"Deny","Principal":{"Service":"fargate.amazonaws.com"},"Action":"kms:CreateGrant","Resource":"*"}"#,
+    );
+    let f = &eval(evaluate, &with_policy(&deny), &CheckOptions::default())[0];
+    assert!(f.remediation.as_deref().unwrap().starts_with("Narrow or remove Sid \"NoGrantsForFargate\""));
+}
+
+#[test]
+fn missing_policy_facts_are_unknown() {
+    // (policy fact, text)
+    let cases = [
+        (Fact::Unreadable { gap: gap("AccessDeniedException") }, "AccessDeniedException"),
+        (
+            Fact::Skipped {
+                reason: "the key belongs to account 444455556666, and GetKeyPolicy does not work across accounts"
+                    .into(),
+            },
+            "across accounts",
+        ),
+    ];
+    for (fact, text) in cases {
+        let mut d = details(String::new(), Fact::Read { value: GrantSummary::default() });
+        d.policy = fact;
+        let inv = with_details(fargate_key(healthy("k")), d);
+        let f = &eval(evaluate, &inv, &CheckOptions::default())[0];
+        assert_eq!(f.verdict, Verdict::Unknown);
+        assert!(f.message.contains(text), "{}", f.message);
+    }
+    // An inventory without the policy read at all (older version).
+    let inv = fargate_key(healthy("k"));
+    let f = &eval(evaluate, &inv, &CheckOptions::default())[0];
+    assert_eq!(f.verdict, Verdict::Unknown);
+}
+
+#[test]
+fn other_usages_are_not_judged() {
+    let m = healthy("k");
+    let arn = m.arn.clone();
+    let inv = one_usage(Usage::ExecuteCommand, Some(&arn), Some(found(m)));
+    let d: KeyDetails = details(ROOT_ONLY.into(), Fact::Read { value: GrantSummary::default() });
+    assert!(eval(evaluate, &with_details(inv, d), &CheckOptions::default()).is_empty());
+}
+
+#[test]
+fn launch_requests_follow_the_domain_reference() {
+    let now = "2026-11-30T12:00:00Z".parse().unwrap();
+    let reqs = launch_requests("123456789012", "prod", "us-east-1", &key_arn("k"), now);
+    let labels: Vec<&str> = reqs.iter().map(|r| r.label).collect();
+    assert_eq!(
+        labels,
+        [
+            "GenerateDataKeyWithoutPlaintext (DryRun)",
+            "CreateGrant (DryRun)",
+            "GenerateDataKeyWithoutPlaintext",
+            "CreateGrant"
+        ]
+    );
+    use crate::policy::Lookup;
+    let keys = |i: usize| match reqs[i].request.lookup("kms:EncryptionContextKeys") {
+        Lookup::Values { values, .. } => values.to_vec(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(keys(0), ["aws:ecs:clusterAccount", "aws:ecs:clusterName"]);
+    assert_eq!(keys(2), ["aws:ecs:clusterAccount", "aws:ecs:clusterName", "aws:ebs:id"]);
+    // The cluster name, not its ARN, is the context value.
+    assert!(
+        matches!(reqs[0].request.lookup("kms:EncryptionContext:aws:ecs:clusterName"), Lookup::Values { values, .. } if values == ["prod"])
+    );
+    assert!(
+        matches!(reqs[3].request.lookup("kms:RetiringPrincipal"), Lookup::Values { values, .. } if values == ["ec2.us-east-1.amazonaws.com"])
+    );
+    assert_eq!(reqs[1].request.lookup("kms:RetiringPrincipal"), Lookup::Absent);
+    assert!(
+        matches!(reqs[1].request.lookup("kms:GranteePrincipal"), Lookup::Values { values, .. } if values == ["fargate.us-east-1.amazonaws.com"])
+    );
+    assert_eq!(reqs[2].request.lookup("kms:EncryptionContext:aws:ebs:id"), Lookup::PresentValueUnknown);
+    assert_eq!(reqs[0].request.lookup("kms:ViaService"), Lookup::Unknown);
+}
