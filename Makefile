@@ -43,17 +43,19 @@ unit: venv
 
 test: lint unit
 
-# Start moto_server on a free loopback port, wait until it answers, warm it up.
+# Start the emulator (moto in server mode, plus the ECS behaviour added by
+# tests/emulator/ecs_pinning.py) on a free loopback port, wait until it
+# answers (serve.py warms it up first), and record its PID and port.
 emulator-start: venv
 	@if [ -f $(PIDFILE) ] && kill -0 $$(cat $(PIDFILE)) 2>/dev/null; then \
 	    echo "==> emulator already running on port $$(cat $(PORTFILE))"; exit 0; fi; \
 	port=$$($(VPY) -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'); \
-	echo "==> starting moto_server on 127.0.0.1:$$port"; \
-	$(VENV)/bin/moto_server -H 127.0.0.1 -p $$port >.moto.log 2>&1 & echo $$! >$(PIDFILE); \
+	echo "==> starting the moto server on 127.0.0.1:$$port"; \
+	$(VPY) tests/emulator/serve.py --port $$port --forever >.moto.log 2>&1 & echo $$! >$(PIDFILE); \
 	echo $$port >$(PORTFILE); \
-	for i in $$(seq 1 100); do \
-	    if $(VPY) -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$$port/moto-api/reset', method='POST'), timeout=1)" 2>/dev/null; then \
-	        echo "==> emulator ready"; exit 0; fi; \
+	for i in $$(seq 1 150); do \
+	    if grep -q '^READY' .moto.log 2>/dev/null; then echo "==> emulator ready"; exit 0; fi; \
+	    if ! kill -0 $$(cat $(PIDFILE)) 2>/dev/null; then break; fi; \
 	    sleep 0.2; \
 	done; \
 	echo "emulator did not answer; see .moto.log" >&2; kill $$(cat $(PIDFILE)) 2>/dev/null; rm -f $(PIDFILE) $(PORTFILE); exit 1

@@ -27,6 +27,9 @@ const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs `check` and returns the exit code its verdict implies.
 pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
+    if !args.services.is_empty() && args.clusters.len() != 1 {
+        return Err(AppError::Usage("--service needs exactly one --cluster".into()));
+    }
     // Open outputs first: a bad path should fail before minutes of collection.
     let mut output = open_output(args.output.as_deref(), "report")?;
     let inventory = match &args.inventory {
@@ -35,6 +38,15 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
             let inv = collect_live(&args).await?;
             if let Some(path) = &args.save_inventory {
                 save_inventory(path, &inv)?;
+            }
+            // A gate targeting a service that does not exist is a mistake in
+            // the invocation, not a verdict about keys.
+            if let Some(missing) = inv.missing_services.first() {
+                return Err(AppError::ServiceNotFound {
+                    service: missing.service.clone(),
+                    cluster: missing.cluster.clone(),
+                    reason: missing.reason.clone(),
+                });
             }
             inv
         }
@@ -70,7 +82,12 @@ async fn collect_live(args: &CheckArgs) -> Result<Inventory, AppError> {
     if regions.is_empty() {
         regions.push(config.region().ok_or(AppError::NoRegion)?.to_string());
     }
-    let scope = Scope { regions, clusters: args.clusters.clone() };
+    let scope = Scope {
+        regions,
+        clusters: args.clusters.clone(),
+        services: args.services.clone(),
+        skip_services: args.no_services,
+    };
     let options = CollectOptions { concurrency: usize::from(args.concurrency) };
     let clients = SdkClients::new(config);
     Ok(collect::collect(&clients, &scope, &options, started).await)

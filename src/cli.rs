@@ -45,6 +45,16 @@ pub struct CheckArgs {
     #[arg(short, long = "cluster", value_name = "NAME|ARN")]
     pub clusters: Vec<String>,
 
+    /// Service name to check (repeatable; needs exactly one --cluster): only the keys its next
+    /// tasks would use, for a new deployment and for scale-outs of the current one.
+    #[arg(short, long = "service", value_name = "NAME", requires = "clusters")]
+    pub services: Vec<String>,
+
+    /// Do not read services and their deployments (fewer calls; the keys pinned on running
+    /// deployments are then not checked).
+    #[arg(long, conflicts_with = "services")]
+    pub no_services: bool,
+
     /// AWS Region to check (repeatable). Default: AWS_REGION, or the profile's region.
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
@@ -86,7 +96,7 @@ pub struct CheckArgs {
     pub save_inventory: Option<PathBuf>,
 
     /// Evaluate a saved inventory FILE instead of calling AWS (no AWS call is made).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["clusters", "regions", "profile", "save_inventory"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["clusters", "services", "no_services", "regions", "profile", "save_inventory"])]
     pub inventory: Option<PathBuf>,
 
     /// At most N AWS requests in flight at once.

@@ -5,6 +5,10 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("service {service} not found in cluster {cluster} ({reason})")]
+    ServiceNotFound { service: String, cluster: String, reason: String },
     #[error("no AWS Region configured")]
     NoRegion,
     #[error("no usable AWS credentials: {0}")]
@@ -29,7 +33,10 @@ impl AppError {
                 "set AWS_PROFILE or pass --profile (run `aws sso login` for SSO profiles), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
             ),
             AppError::Inventory { .. } => Some("an inventory is the JSON written by --save-inventory"),
-            AppError::Write { .. } => None,
+            AppError::Write { .. } | AppError::Usage(_) => None,
+            AppError::ServiceNotFound { .. } => {
+                Some("list the cluster's services: aws ecs list-services --cluster CLUSTER")
+            }
         }
     }
 }

@@ -63,6 +63,9 @@ pub struct Finding {
     pub usage: Option<Usage>,
     /// The key reference as configured, when the finding is about a key.
     pub key: Option<String>,
+    /// The service whose running deployment pins the key, when the finding
+    /// is about such a key rather than the cluster's own setting.
+    pub service: Option<String>,
     pub message: String,
     /// The command (or steps) that fix it. Printed, never run.
     pub remediation: Option<String>,
@@ -90,7 +93,16 @@ impl Finding {
     }
 
     fn new(check: &'static str, severity: Severity, verdict: Verdict, message: impl Into<String>) -> Self {
-        Self { check, severity, verdict, usage: None, key: None, message: message.into(), remediation: None }
+        Self {
+            check,
+            severity,
+            verdict,
+            usage: None,
+            key: None,
+            service: None,
+            message: message.into(),
+            remediation: None,
+        }
     }
 
     pub fn with_usage(mut self, usage: Usage, key: Option<&str>) -> Self {

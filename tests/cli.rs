@@ -46,6 +46,8 @@ fn estate_verdicts_per_cluster() {
         ("locked", "unknown"),
         // Key enabled and healthy, but its policy does not let Fargate in.
         ("locked-out", "fail"),
+        // Its own key is fine, but service api still runs on a disabled key.
+        ("migrated", "fail"),
         // Key in another account: GetKeyPolicy is not allowed across accounts.
         ("partner", "unknown"),
         ("payments", "fail"),

@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use aws_sdk_ecs::operation::describe_clusters::DescribeClustersOutput;
+use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
 use aws_sdk_ecs::operation::list_clusters::ListClustersOutput;
+use aws_sdk_ecs::operation::list_services::ListServicesOutput;
 use aws_sdk_ecs::types::{Cluster, ClusterConfiguration, Failure, ManagedStorageConfiguration};
 use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
 use aws_sdk_kms::operation::get_key_policy::GetKeyPolicyOutput;
@@ -55,8 +57,14 @@ fn retry3() -> aws_sdk_kms::config::retry::RetryConfig {
 fn mocks(ecs_rules: &[&Rule], kms_rules: &[&Rule]) -> Mocks {
     let defaults = default_detail_rules();
     let all: Vec<&Rule> = kms_rules.iter().copied().chain(defaults.iter()).collect();
+    // Clusters without services, unless a test says otherwise.
+    let no_services = [
+        mock!(aws_sdk_ecs::Client::list_services).then_output(|| ListServicesOutput::builder().build()),
+        mock!(aws_sdk_ecs::Client::describe_services).then_output(|| DescribeServicesOutput::builder().build()),
+    ];
+    let ecs_all: Vec<&Rule> = ecs_rules.iter().copied().chain(no_services.iter()).collect();
     Mocks {
-        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, ecs_rules),
+        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &ecs_all),
         kms: mock_client!(aws_sdk_kms, RuleMode::MatchAny, &all, |c| c.retry_config(retry3())),
     }
 }
@@ -124,7 +132,16 @@ fn json_error(kind: &str, message: &str) -> String {
 }
 
 async fn run(clients: &Mocks, clusters: &[&str]) -> Inventory {
-    let scope = Scope { regions: vec![REGION.into()], clusters: clusters.iter().map(|c| c.to_string()).collect() };
+    run_scope(clients, clusters, &[]).await
+}
+
+async fn run_scope(clients: &Mocks, clusters: &[&str], services: &[&str]) -> Inventory {
+    let scope = Scope {
+        regions: vec![REGION.into()],
+        clusters: clusters.iter().map(|c| c.to_string()).collect(),
+        services: services.iter().map(|c| c.to_string()).collect(),
+        skip_services: false,
+    };
     collect(clients, &scope, &CollectOptions::default(), "2026-11-30T12:00:00Z".parse().unwrap()).await
 }
 
@@ -435,4 +452,185 @@ async fn get_key_policy_denied_is_unknown_and_the_rest_still_runs() {
     // The disabled key still fails the cluster: a failure outranks unknown.
     assert_eq!(r.verdict, Verdict::Fail);
     assert!(r.clusters[0].findings.iter().any(|f| f.check == "key-policy" && f.verdict == Verdict::Unknown));
+}
+
+// --- Services and the keys pinned on their deployments. The emulator creates
+// services and deployments but never fills fargateEphemeralStorage, so the
+// pinned keys are mocked here.
+
+const OLD_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/0000bbbb-0000-0000-0000-EXAMPLE00000";
+
+fn deployment(id: &str, pinned: Option<&str>, running: i32) -> aws_sdk_ecs::types::Deployment {
+    let mut d = aws_sdk_ecs::types::Deployment::builder()
+        .id(id)
+        .status("PRIMARY")
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .desired_count(running)
+        .running_count(running);
+    if let Some(key) = pinned {
+        d = d.fargate_ephemeral_storage(
+            aws_sdk_ecs::types::DeploymentEphemeralStorage::builder().kms_key_id(key).build(),
+        );
+    }
+    d.build()
+}
+
+fn ecs_service(
+    name: &str,
+    launch: &str,
+    deployments: Vec<aws_sdk_ecs::types::Deployment>,
+) -> aws_sdk_ecs::types::Service {
+    let running = deployments.iter().map(|d| d.running_count()).sum();
+    aws_sdk_ecs::types::Service::builder()
+        .service_name(name)
+        .service_arn(format!("arn:aws:ecs:us-east-1:123456789012:service/prod/{name}"))
+        .status("ACTIVE")
+        .launch_type(aws_sdk_ecs::types::LaunchType::from(launch))
+        .desired_count(running)
+        .running_count(running)
+        .set_deployments(Some(deployments))
+        .build()
+}
+
+fn describe_key_by_arn() -> Rule {
+    // Answers for whichever key is asked: enabled for KEY, disabled for OLD_KEY.
+    mock!(aws_sdk_kms::Client::describe_key).then_compute_output(|req| {
+        let asked = req.key_id().unwrap_or_default();
+        let (arn, state) =
+            if asked.contains("bbbb") { (OLD_KEY, KeyState::Disabled) } else { (KEY, KeyState::Enabled) };
+        DescribeKeyOutput::builder().key_metadata(key_metadata(state).arn(arn).build().unwrap()).build()
+    })
+}
+
+#[tokio::test]
+async fn pinned_keys_join_the_key_set_and_fail_the_cluster() {
+    let services = mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
+        DescribeServicesOutput::builder()
+            .services(ecs_service("api", "FARGATE", vec![deployment("ecs-svc/1", Some(OLD_KEY), 6)]))
+            .services(ecs_service("web", "FARGATE", vec![deployment("ecs-svc/2", Some(KEY), 2)]))
+            .build()
+    });
+    let list = mock!(aws_sdk_ecs::Client::list_services).then_output(|| {
+        ListServicesOutput::builder()
+            .service_arns("arn:aws:ecs:us-east-1:123456789012:service/prod/api")
+            .service_arns("arn:aws:ecs:us-east-1:123456789012:service/prod/web")
+            .build()
+    });
+    let describe = describe_key_by_arn();
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))]), &list, &services], &[&describe]);
+    let inv = run(&m, &["prod"]).await;
+    assert_eq!(describe.num_calls(), 2, "the cluster's key and the pinned key, once each");
+    assert!(inv.keys.contains_key(OLD_KEY));
+    let r = report(&inv);
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(r.clusters[0].key_usages[0].verdict, Verdict::Pass, "the cluster's own key is fine");
+    let f = r.clusters[0].findings.iter().find(|f| f.check == "key-state").unwrap();
+    assert_eq!(f.service.as_deref(), Some("api"));
+    assert!(f.message.contains("Scale-outs and replacements of service api"), "{}", f.message);
+    let api = &r.clusters[0].services.as_ref().unwrap()[0];
+    assert_eq!((api.service_name.as_str(), api.running, api.verdict), ("api", 6, Verdict::Fail));
+    assert_eq!(api.deployments[0].key_state.as_deref(), Some("Disabled"));
+    assert_eq!(r.failing_keys[0].key, OLD_KEY);
+}
+
+#[tokio::test]
+async fn list_services_pages_and_describe_services_batches_of_ten() {
+    let names: Vec<String> = (0..23).map(|i| format!("svc-{i:02}")).collect();
+    let arns: Vec<String> =
+        names.iter().map(|n| format!("arn:aws:ecs:us-east-1:123456789012:service/prod/{n}")).collect();
+    let (first, rest) = arns.split_at(15);
+    let (first, rest) = (first.to_vec(), rest.to_vec());
+    let pages = mock!(aws_sdk_ecs::Client::list_services)
+        .sequence()
+        .output(move || ListServicesOutput::builder().set_service_arns(Some(first.clone())).next_token("p2").build())
+        .output(move || ListServicesOutput::builder().set_service_arns(Some(rest.clone())).build())
+        .build();
+    let describe = mock!(aws_sdk_ecs::Client::describe_services)
+        .match_requests(|r| r.services().len() <= 10)
+        .then_compute_output(|r| {
+            let services = r
+                .services()
+                .iter()
+                .map(|arn| ecs_service(arn.rsplit('/').next().unwrap(), "FARGATE", vec![]))
+                .collect();
+            DescribeServicesOutput::builder().set_services(Some(services)).build()
+        });
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", None)]), &pages, &describe], &[]);
+    let inv = run(&m, &["prod"]).await;
+    assert_eq!(pages.num_calls(), 2);
+    assert_eq!(describe.num_calls(), 3, "23 services: 10 + 10 + 3");
+    assert_eq!(inv.clusters[0].services().unwrap().len(), 23);
+    assert_eq!(inv.api_calls["ecs:ListServices"], 2);
+    assert_eq!(inv.api_calls["ecs:DescribeServices"], 3);
+}
+
+#[tokio::test]
+async fn targeted_service_run_makes_only_the_calls_it_needs() {
+    let services =
+        mock!(aws_sdk_ecs::Client::describe_services).match_requests(|r| r.services() == ["api"]).then_output(|| {
+            DescribeServicesOutput::builder()
+                .services(ecs_service("api", "FARGATE", vec![deployment("ecs-svc/1", Some(OLD_KEY), 6)]))
+                .build()
+        });
+    let list = mock!(aws_sdk_ecs::Client::list_services).then_output(|| ListServicesOutput::builder().build());
+    let describe = describe_key_by_arn();
+    let exec_cluster = {
+        let mut c = cluster("prod", Some(KEY));
+        c.configuration = Some(
+            ClusterConfiguration::builder()
+                .managed_storage_configuration(
+                    ManagedStorageConfiguration::builder().fargate_ephemeral_storage_kms_key_id(KEY).build(),
+                )
+                .execute_command_configuration(
+                    aws_sdk_ecs::types::ExecuteCommandConfiguration::builder().kms_key_id("alias/exec").build(),
+                )
+                .build(),
+        );
+        c
+    };
+    let m = mocks(&[&describe_clusters(vec![exec_cluster]), &list, &services], &[&describe]);
+    let inv = run_scope(&m, &["prod"], &["api"]).await;
+    assert_eq!(list.num_calls(), 0, "no ListServices in a targeted run");
+    assert_eq!(services.num_calls(), 1);
+    // The cluster's key and the pinned key; not the ECS Exec key, which api does not use.
+    assert_eq!(describe.num_calls(), 2);
+    let exec = inv.clusters[0].usage(ecs_key_preflight::inventory::Usage::ExecuteCommand).unwrap();
+    assert!(exec.skipped.as_deref().unwrap().contains("does not enable ECS Exec"), "{exec:?}");
+    let total: u64 = inv.api_calls.values().sum();
+    // DescribeClusters 1 + DescribeServices 1 + 2 keys x (DescribeKey, GetKeyPolicy, ListGrants, GetKeyRotationStatus).
+    assert_eq!(total, 10, "{:?}", inv.api_calls);
+}
+
+#[tokio::test]
+async fn missing_requested_service_is_recorded() {
+    let services = mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
+        DescribeServicesOutput::builder()
+            .failures(
+                Failure::builder()
+                    .arn("arn:aws:ecs:us-east-1:123456789012:service/prod/nope")
+                    .reason("MISSING")
+                    .build(),
+            )
+            .build()
+    });
+    let describe = describe_key(key_metadata(KeyState::Enabled).build().unwrap());
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))]), &services], &[&describe]);
+    let inv = run_scope(&m, &["prod"], &["nope"]).await;
+    assert_eq!(inv.missing_services.len(), 1);
+    assert_eq!(inv.missing_services[0].service, "nope");
+    assert_eq!(inv.missing_services[0].reason, "MISSING");
+}
+
+#[tokio::test]
+async fn services_denied_is_unknown() {
+    let denied = mock!(aws_sdk_ecs::Client::list_services)
+        .sequence()
+        .http_status(400, Some(json_error("AccessDeniedException", "not authorized to perform: ecs:ListServices")))
+        .build();
+    let describe = describe_key(key_metadata(KeyState::Enabled).build().unwrap());
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))]), &denied], &[&describe]);
+    let r = report(&run(&m, &["prod"]).await);
+    assert_eq!(r.verdict, Verdict::Unknown);
+    assert_eq!(r.clusters[0].findings[0].check, "services-unreadable");
+    assert!(r.clusters[0].services.is_none());
 }

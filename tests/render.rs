@@ -63,6 +63,55 @@ struct JsonReport {
     summary: JsonSummary,
     gaps: Vec<JsonGap>,
     clusters: Vec<JsonCluster>,
+    failing_keys: Vec<JsonFailingKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonFailingKey {
+    key: String,
+    key_state: Option<String>,
+    dependents: Vec<JsonDependent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonDependent {
+    cluster_name: String,
+    region: String,
+    service: Option<String>,
+    desired: Option<i32>,
+    running: Option<i32>,
+    effect: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonService {
+    service_name: String,
+    platform: String,
+    desired: i32,
+    running: i32,
+    pending: i32,
+    verdict: JsonVerdict,
+    deployments: Vec<JsonDeployment>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonDeployment {
+    id: String,
+    status: String,
+    desired: i32,
+    running: i32,
+    pending: i32,
+    pinned_key: Option<String>,
+    key_arn: Option<String>,
+    key_state: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -111,6 +160,7 @@ struct JsonCluster {
     status: Option<String>,
     verdict: JsonVerdict,
     key_usages: Vec<JsonUsage>,
+    services: Option<Vec<JsonService>>,
     findings: Vec<JsonFinding>,
 }
 
@@ -134,6 +184,7 @@ struct JsonFinding {
     verdict: JsonVerdict,
     usage: Option<String>,
     key: Option<String>,
+    service: Option<String>,
     message: String,
     remediation: Option<String>,
 }
@@ -154,7 +205,17 @@ fn json_matches_the_documented_contract() {
         if parsed.gaps.is_empty() {
             assert_eq!(Some(&parsed.verdict), worst_cluster, "{name}");
         }
+        for k in &parsed.failing_keys {
+            for d in &k.dependents {
+                let effects =
+                    ["scale_outs_and_replacements", "next_deployment", "ebs_volumes", "new_tasks", "not_affected"];
+                assert!(effects.contains(&d.effect.as_str()), "{}", d.effect);
+            }
+        }
         for c in &parsed.clusters {
+            for s in c.services.iter().flatten() {
+                assert!(["fargate", "not_fargate", "unknown"].contains(&s.platform.as_str()), "{}", s.platform);
+            }
             for f in &c.findings {
                 assert!(["info", "warning", "error"].contains(&f.severity.as_str()), "{}", f.severity);
             }

@@ -140,10 +140,11 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
 }
 
 fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
+    let prefix = u.pinned_prefix();
     let unknown = |why: String| {
         u.attach(Finding::unknown(
             META.id,
-            format!("Whether the key policy of {} lets Fargate use it is unknown: {why}", m.arn),
+            format!("{prefix}Whether the key policy of {} lets Fargate use it is unknown: {why}", m.arn),
         ))
     };
     let Some(details) = u.details() else {
@@ -194,8 +195,10 @@ fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
         ));
     }
     if refused.is_empty() {
-        let mut msg =
-            format!("Whether the key policy of {} lets Fargate launch tasks for cluster {name} is unknown:", m.arn);
+        let mut msg = format!(
+            "{prefix}Whether the key policy of {} lets Fargate launch tasks for cluster {name} is unknown:",
+            m.arn
+        );
         for (lr, e) in &undecided {
             let _ = write!(msg, " {} depends on {} ({});", lr.label, e.deciding.join(", "), e.unknowns.join("; "));
         }
@@ -204,7 +207,7 @@ fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
         return u.attach(Finding::unknown(META.id, msg)).with_remediation(remediation(u, m, account, &[]));
     }
 
-    let mut msg = format!("The key policy of {} refuses Fargate for cluster {name}:", m.arn);
+    let mut msg = format!("{prefix}The key policy of {} refuses Fargate for cluster {name}:", m.arn);
     for (lr, e) in &refused {
         let by = match e.decision {
             Decision::ExplicitDeny => format!("explicitly denied by {}", e.deciding.join(", ")),

@@ -26,6 +26,8 @@ mod key_type;
 mod key_unreadable;
 mod multi_region;
 mod no_key;
+mod pinned_key;
+mod services_unreadable;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -34,7 +36,8 @@ use jiff::Timestamp;
 
 use crate::finding::{Finding, Severity, Verdict};
 use crate::inventory::{
-    Arn, Cluster, ClusterLookup, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, KeyUsage, Usage,
+    Arn, Cluster, ClusterLookup, Deployment, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, KeyUsage,
+    Platform, Service, Usage,
 };
 
 /// A check's identity, shared by every renderer and the docs.
@@ -56,6 +59,7 @@ pub struct Check {
 pub static REGISTRY: &[Check] = &[
     Check { meta: &cluster_not_found::META, evaluate: cluster_not_found::evaluate },
     Check { meta: &cluster_unreadable::META, evaluate: cluster_unreadable::evaluate },
+    Check { meta: &services_unreadable::META, evaluate: services_unreadable::evaluate },
     Check { meta: &no_key::META, evaluate: no_key::evaluate },
     Check { meta: &key_unreadable::META, evaluate: key_unreadable::evaluate },
     Check { meta: &key_not_found::META, evaluate: key_not_found::evaluate },
@@ -70,6 +74,7 @@ pub static REGISTRY: &[Check] = &[
     Check { meta: &key_region::META, evaluate: key_region::evaluate },
     Check { meta: &key_material_expiry::META, evaluate: key_material_expiry::evaluate },
     Check { meta: &custom_key_store::META, evaluate: custom_key_store::evaluate },
+    Check { meta: &pinned_key::META, evaluate: pinned_key::evaluate },
 ];
 
 /// Knobs the user sets that change what a check concludes.
@@ -98,7 +103,22 @@ pub fn run(inventory: &Inventory, options: &CheckOptions) -> Vec<Vec<Finding>> {
         .iter()
         .map(|cluster| {
             let ctx = ClusterCtx { inventory, cluster, options };
-            REGISTRY.iter().flat_map(|check| (check.evaluate)(&ctx)).collect()
+            let mut findings: Vec<Finding> = REGISTRY.iter().flat_map(|check| (check.evaluate)(&ctx)).collect();
+            for f in &mut findings {
+                // Any failure of a pinned key has a second way out: a new
+                // deployment moves the service to the cluster's current key.
+                if let (Some(service), Verdict::Fail) = (&f.service, f.verdict) {
+                    let redeploy = format!(
+                        "or move service {service} to the cluster's current key with a new deployment:\naws ecs update-service --cluster {} --service {service} --region {} --force-new-deployment",
+                        cluster.name, cluster.region
+                    );
+                    f.remediation = Some(match f.remediation.take() {
+                        Some(fix) => format!("{fix}\n{redeploy}"),
+                        None => redeploy,
+                    });
+                }
+            }
+            findings
         })
         .collect()
 }
@@ -125,7 +145,50 @@ impl<'a> ClusterCtx<'a> {
         };
         let inventory = self.inventory;
         let cluster = self.cluster;
-        usages.iter().map(move |usage| UsageCtx { inventory, cluster, usage, key: inventory.key_for(usage) })
+        let own = usages.iter().map(move |usage| UsageCtx {
+            inventory,
+            cluster,
+            usage,
+            key: inventory.key_for(usage),
+            pinned: None,
+        });
+        own.chain(self.pinned_usages())
+    }
+
+    /// The keys running Fargate services' deployments were created with, where
+    /// they differ from the cluster's current Fargate key: scale-outs and
+    /// replacements keep using them until the next deployment. One per
+    /// (service, key), with the deployments that pin it.
+    fn pinned_usages(&self) -> Vec<UsageCtx<'a>> {
+        let inventory = self.inventory;
+        let cluster = self.cluster;
+        let current = cluster.usage(Usage::FargateEphemeralStorage).and_then(|u| u.lookup.as_deref());
+        let mut out: Vec<UsageCtx<'a>> = Vec::new();
+        for service in cluster.services().unwrap_or_default() {
+            if service.platform() == Platform::NotFargate {
+                continue;
+            }
+            for d in &service.deployments {
+                let Some(pin) = d.ephemeral_storage_key.as_ref() else { continue };
+                if pin.lookup.as_deref() == current {
+                    continue;
+                }
+                let same = out.iter_mut().find(|u| {
+                    u.pinned.as_ref().is_some_and(|p| p.service.name == service.name) && u.usage.lookup == pin.lookup
+                });
+                match same {
+                    Some(u) => u.pinned.as_mut().unwrap().deployments.push(d),
+                    None => out.push(UsageCtx {
+                        inventory,
+                        cluster,
+                        usage: pin,
+                        key: inventory.key_for(pin),
+                        pinned: Some(Pinned { service, deployments: vec![d] }),
+                    }),
+                }
+            }
+        }
+        out
     }
 
     /// Applies `f` to every usage whose key DescribeKey found.
@@ -134,12 +197,27 @@ impl<'a> ClusterCtx<'a> {
     }
 }
 
-/// One key usage of one cluster.
+/// One key usage of one cluster: one of the cluster's own, or a key pinned
+/// on a service's running deployments.
 pub struct UsageCtx<'a> {
     pub inventory: &'a Inventory,
     pub cluster: &'a Cluster,
     pub usage: &'a KeyUsage,
     pub key: Option<&'a KeyRecord>,
+    /// Set for a key a service's deployments were created with.
+    pub pinned: Option<Pinned<'a>>,
+}
+
+/// A service whose current deployments pin a key other than the cluster's.
+pub struct Pinned<'a> {
+    pub service: &'a Service,
+    pub deployments: Vec<&'a Deployment>,
+}
+
+impl Pinned<'_> {
+    fn deployment_ids(&self) -> String {
+        self.deployments.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(", ")
+    }
 }
 
 impl<'a> UsageCtx<'a> {
@@ -178,24 +256,69 @@ impl<'a> UsageCtx<'a> {
     }
 
     /// What a broken key does to this usage, for the end of a message.
-    pub fn impact(&self) -> &'static str {
+    pub fn impact(&self) -> String {
+        if let Some(p) = &self.pinned {
+            let (running, desired) =
+                p.deployments.iter().fold((0, 0), |(r, d), dep| (r + dep.running, d + dep.desired));
+            return format!(
+                "Its {running} running task(s) keep running (desired {desired}), but no replacement or additional task can start; a new deployment would pick up the cluster's current key."
+            );
+        }
         match self.usage.usage {
-            Usage::FargateEphemeralStorage => {
-                "Running tasks keep running, but new Fargate tasks, scale-outs and replacements will fail to start."
-            }
-            Usage::ManagedStorage => {
-                "Running tasks keep running, but new tasks, scale-outs and replacements that attach ECS-managed EBS volumes will fail to start."
-            }
+            Usage::FargateEphemeralStorage => self.cluster_fargate_impact(),
+            Usage::ManagedStorage => "Running tasks keep running, but new tasks, scale-outs and replacements that attach ECS-managed EBS volumes will fail to start.".to_string(),
             Usage::ExecuteCommand => {
-                "Tasks still start, but ECS Exec sessions (aws ecs execute-command) into them will fail."
+                "Tasks still start, but ECS Exec sessions (aws ecs execute-command) into them will fail.".to_string()
             }
         }
+    }
+
+    /// For the cluster's own Fargate key: who it really breaks. Deployments
+    /// created with another key keep starting tasks with that key until their
+    /// next deployment ([ECS-KEY]: the setting "only takes effect on new
+    /// service deployments").
+    fn cluster_fargate_impact(&self) -> String {
+        let default =
+            "Running tasks keep running, but new Fargate tasks, scale-outs and replacements will fail to start.";
+        let Some(services) = self.cluster.services() else { return default.to_string() };
+        let mine = self.usage.lookup.as_deref();
+        let (elsewhere, here): (Vec<&Service>, Vec<&Service>) =
+            services.iter().filter(|s| s.platform() != Platform::NotFargate).partition(|s| {
+                !s.deployments.is_empty()
+                    && s.deployments
+                        .iter()
+                        .all(|d| d.ephemeral_storage_key.as_ref().is_some_and(|k| k.lookup.as_deref() != mine))
+            });
+        if elsewhere.is_empty() {
+            return default.to_string();
+        }
+        let names = |v: &[&Service]| v.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+        let mut text =
+            "Running tasks keep running, but new deployments and standalone tasks will fail to start".to_string();
+        if !here.is_empty() {
+            text.push_str(&format!(", and so will scale-outs and replacements of {}", names(&here)));
+        }
+        text.push_str(&format!(
+            ". Scale-outs and replacements of {} still start for now: their current deployment was created with another key, until their next deployment.",
+            names(&elsewhere)
+        ));
+        text
     }
 
     /// A finding for a key that cannot be used: it fails the cluster when the
     /// usage blocks task launches, and is a warning when it does not (ECS Exec).
     pub fn broken(&self, check: &'static str, message: impl Into<String>) -> Finding {
-        let message = format!("{} key {} {} {}", self.role(), self.key_label(), message.into(), self.impact());
+        let message = match &self.pinned {
+            Some(p) => format!(
+                "Scale-outs and replacements of service {} use Fargate ephemeral storage key {}, pinned on its deployment {}, which {} {}",
+                p.service.name,
+                self.key_label(),
+                p.deployment_ids(),
+                message.into(),
+                self.impact()
+            ),
+            None => format!("{} key {} {} {}", self.role(), self.key_label(), message.into(), self.impact()),
+        };
         let finding = if self.usage.usage.blocks_launch() {
             Finding::fail(check, message)
         } else {
@@ -204,17 +327,41 @@ impl<'a> UsageCtx<'a> {
         self.attach(finding)
     }
 
-    /// Ties a finding to this usage and its configured key.
+    /// Ties a finding to this usage, its configured key, and the service
+    /// whose deployment pins it.
     pub fn attach(&self, finding: Finding) -> Finding {
-        finding.with_usage(self.usage.usage, self.configured())
+        let mut f = finding.with_usage(self.usage.usage, self.configured());
+        f.service = self.pinned.as_ref().map(|p| p.service.name.clone());
+        f
+    }
+
+    /// For a pinned key, the sentence that says whose tasks use it (empty
+    /// for the cluster's own keys); for checks that build their own message.
+    pub fn pinned_prefix(&self) -> String {
+        match &self.pinned {
+            Some(p) => format!(
+                "Scale-outs and replacements of service {} use key {}, pinned on its deployment {}. ",
+                p.service.name,
+                self.key_label(),
+                p.deployment_ids()
+            ),
+            None => String::new(),
+        }
     }
 
     /// The usage in words, for the start of a message.
-    pub fn role(&self) -> &'static str {
-        match self.usage.usage {
-            Usage::FargateEphemeralStorage => "Fargate ephemeral storage",
-            Usage::ManagedStorage => "ECS-managed EBS storage",
-            Usage::ExecuteCommand => "ECS Exec",
+    pub fn role(&self) -> String {
+        match (&self.pinned, self.usage.usage) {
+            (Some(p), _) => {
+                format!(
+                    "Fargate ephemeral storage (pinned on service {}, deployment {})",
+                    p.service.name,
+                    p.deployment_ids()
+                )
+            }
+            (None, Usage::FargateEphemeralStorage) => "Fargate ephemeral storage".to_string(),
+            (None, Usage::ManagedStorage) => "ECS-managed EBS storage".to_string(),
+            (None, Usage::ExecuteCommand) => "ECS Exec".to_string(),
         }
     }
 

@@ -14,14 +14,15 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     ctx.usages()
         .filter(|u| u.configured().is_none())
         .map(|u| {
-            u.attach(Finding::info(
-                META.id,
-                format!(
+            let message = match &u.usage.skipped {
+                Some(reason) => format!("{}: {reason}.", u.role()),
+                None => format!(
                     "{}: no customer managed key configured ({}); AWS owned key, nothing to check.",
                     u.role(),
                     u.usage.usage.config_field()
                 ),
-            ))
+            };
+            u.attach(Finding::info(META.id, message))
         })
         .collect()
 }

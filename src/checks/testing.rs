@@ -2,8 +2,8 @@
 
 use crate::finding::{Finding, Verdict};
 use crate::inventory::{
-    Cluster, ClusterLookup, Fact, Gap, GrantSummary, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord,
-    KeyUsage, Rotation, Usage,
+    Cluster, ClusterLookup, Deployment, Fact, Gap, GrantSummary, Inventory, KeyDetails, KeyLookup, KeyMetadata,
+    KeyRecord, KeyUsage, Rotation, Service, Usage,
 };
 
 use super::{CheckOptions, ClusterCtx};
@@ -65,13 +65,14 @@ pub fn one_usage(usage: Usage, configured: Option<&str>, lookup: Option<KeyLooku
                 KeyRecord { reference: reference.clone(), region: region.clone(), describe: lookup.clone() },
             );
         }
-        key_usages.push(KeyUsage { usage: u, configured, lookup: reference.map(|r| r.1) });
+        key_usages.push(KeyUsage { usage: u, configured, lookup: reference.map(|r| r.1), skipped: None });
     }
     inv.clusters.push(Cluster {
         name: "prod".to_string(),
         arn: Some(cluster_arn),
         region: REGION.to_string(),
         lookup: ClusterLookup::Found { status: "ACTIVE".to_string(), key_usages },
+        services: None,
     });
     inv
 }
@@ -121,4 +122,53 @@ pub fn with_details(mut inv: Inventory, details: KeyDetails) -> Inventory {
         inv.key_details.insert(arn, details.clone());
     }
     inv
+}
+
+/// A deployment with its counts, optionally created with `pinned` (a key ARN).
+pub fn deployment(id: &str, status: &str, running: i32, desired: i32, pinned: Option<&str>) -> Deployment {
+    Deployment {
+        id: id.to_string(),
+        status: status.to_string(),
+        launch_type: None,
+        capacity_providers: vec![],
+        desired,
+        running,
+        pending: 0,
+        managed_ebs: false,
+        ephemeral_storage_key: pinned.map(|k| KeyUsage {
+            usage: Usage::FargateEphemeralStorage,
+            configured: Some(k.to_string()),
+            lookup: Some(k.to_string()),
+            skipped: None,
+        }),
+    }
+}
+
+/// A service on `launch_type` with these deployments; counts are their sums.
+pub fn service(name: &str, launch_type: &str, deployments: Vec<Deployment>) -> Service {
+    let (running, desired) = deployments.iter().fold((0, 0), |(r, d), x| (r + x.running, d + x.desired));
+    Service {
+        name: name.to_string(),
+        arn: Some(format!("arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/{name}")),
+        status: Some("ACTIVE".to_string()),
+        launch_type: Some(launch_type.to_string()),
+        capacity_providers: vec![],
+        desired,
+        running,
+        pending: 0,
+        exec_enabled: false,
+        deployments,
+    }
+}
+
+/// Adds a described key (and its details) under its ARN.
+pub fn add_key(inv: &mut Inventory, m: KeyMetadata, key_details: KeyDetails) {
+    let arn = m.arn.clone();
+    inv.keys.insert(arn.clone(), KeyRecord { reference: arn.clone(), region: REGION.to_string(), describe: found(m) });
+    inv.key_details.insert(arn, key_details);
+}
+
+/// Healthy details: a policy that lets Fargate in for cluster prod.
+pub fn healthy_details() -> KeyDetails {
+    details(policy_allowing("prod"), Fact::Read { value: GrantSummary::default() })
 }

@@ -1,67 +1,62 @@
-//! ECS reads: ListClusters (every page) and DescribeClusters (batches of at
-//! most 100, with `include=CONFIGURATIONS`, without which the key settings
-//! are not returned).
+//! ECS reads: ListClusters and ListServices (every page), DescribeClusters
+//! (batches of at most 100, with `include=CONFIGURATIONS`, without which the
+//! key settings are not returned) and DescribeServices (batches of at most 10).
 
 use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::ClusterField;
 use futures_util::{StreamExt, stream};
 
-use super::{Clients, gap};
-use crate::inventory::{Arn, Cluster, ClusterLookup, Gap, KeyUsage, Usage, key_lookup_reference};
+use super::{Run, gap};
+use crate::inventory::{
+    Arn, Cluster, ClusterLookup, Deployment, Fact, Gap, KeyUsage, MissingService, Service, Usage, key_lookup_reference,
+};
 
 /// DescribeClusters takes at most 100 clusters per call.
-const DESCRIBE_BATCH: usize = 100;
+const DESCRIBE_CLUSTERS_BATCH: usize = 100;
+/// DescribeServices takes at most 10 services per call.
+const DESCRIBE_SERVICES_BATCH: usize = 10;
 
 /// Every cluster ARN in each Region, or the gap that stopped the listing.
-pub async fn list_all(
-    clients: &dyn Clients,
-    regions: &[String],
-    concurrency: usize,
-) -> Vec<(String, Result<Vec<String>, Gap>)> {
+pub async fn list_all(run: &Run<'_>, regions: &[String]) -> Vec<(String, Result<Vec<String>, Gap>)> {
     stream::iter(regions.iter().cloned())
         .map(|region| async move {
-            let client = clients.ecs(&region);
-            tracing::debug!(region, "ecs:ListClusters");
-            let result = client
-                .list_clusters()
-                .max_results(100)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| gap("ecs:ListClusters", &region, &e));
-            (region, result)
+            let mut pages = run.clients.ecs(&region).list_clusters().max_results(100).into_paginator().send();
+            let mut arns = Vec::new();
+            while let Some(page) = pages.next().await {
+                run.call("ecs:ListClusters", &region);
+                match page {
+                    Ok(page) => arns.extend(page.cluster_arns().iter().cloned()),
+                    Err(e) => return (region.clone(), Err(gap("ecs:ListClusters", &region, &e))),
+                }
+            }
+            (region, Ok(arns))
         })
-        .buffered(concurrency)
+        .buffered(run.concurrency)
         .collect()
         .await
 }
 
 /// Describes the requested clusters of each Region.
-pub async fn describe_all(
-    clients: &dyn Clients,
-    targets: BTreeMap<String, Vec<String>>,
-    concurrency: usize,
-) -> Vec<Cluster> {
+pub async fn describe_all(run: &Run<'_>, targets: BTreeMap<String, Vec<String>>) -> Vec<Cluster> {
     let batches: Vec<(String, Vec<String>)> = targets
         .into_iter()
         .flat_map(|(region, refs)| {
-            refs.chunks(DESCRIBE_BATCH).map(|chunk| (region.clone(), chunk.to_vec())).collect::<Vec<_>>()
+            refs.chunks(DESCRIBE_CLUSTERS_BATCH).map(|chunk| (region.clone(), chunk.to_vec())).collect::<Vec<_>>()
         })
         .collect();
     let results: Vec<Vec<Cluster>> = stream::iter(batches)
-        .map(|(region, refs)| async move { describe_batch(clients, &region, refs).await })
-        .buffer_unordered(concurrency)
+        .map(|(region, refs)| async move { describe_batch(run, &region, refs).await })
+        .buffer_unordered(run.concurrency)
         .collect()
         .await;
     results.into_iter().flatten().collect()
 }
 
-async fn describe_batch(clients: &dyn Clients, region: &str, refs: Vec<String>) -> Vec<Cluster> {
-    tracing::debug!(region, count = refs.len(), "ecs:DescribeClusters");
-    let response = clients
+async fn describe_batch(run: &Run<'_>, region: &str, refs: Vec<String>) -> Vec<Cluster> {
+    run.call("ecs:DescribeClusters", region);
+    let response = run
+        .clients
         .ecs(region)
         .describe_clusters()
         .set_clusters(Some(refs.clone()))
@@ -79,6 +74,7 @@ async fn describe_batch(clients: &dyn Clients, region: &str, refs: Vec<String>) 
                     arn: Arn::parse(&r).map(|_| r.clone()),
                     region: region.to_string(),
                     lookup: ClusterLookup::Unreadable { gap: gap.clone() },
+                    services: None,
                 })
                 .collect();
         }
@@ -94,6 +90,7 @@ async fn describe_batch(clients: &dyn Clients, region: &str, refs: Vec<String>) 
                 reason: f.reason().unwrap_or("UNKNOWN").to_string(),
                 detail: f.detail().map(str::to_string),
             },
+            services: None,
         }
     }));
     clusters
@@ -107,20 +104,15 @@ fn found(c: &aws_sdk_ecs::types::Cluster, region: &str) -> Cluster {
     let config = c.configuration();
     let storage = config.and_then(|c| c.managed_storage_configuration());
     let exec = config.and_then(|c| c.execute_command_configuration());
-    let configured = |usage: Usage| -> Option<String> {
-        let value = match usage {
-            Usage::FargateEphemeralStorage => storage.and_then(|s| s.fargate_ephemeral_storage_kms_key_id()),
-            Usage::ManagedStorage => storage.and_then(|s| s.kms_key_id()),
-            Usage::ExecuteCommand => exec.and_then(|e| e.kms_key_id()),
-        };
-        value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
-    };
     let key_usages = Usage::ALL
         .into_iter()
         .map(|usage| {
-            let configured = configured(usage);
-            let lookup = configured.as_deref().map(|k| key_lookup_reference(k, &arn, &region).1);
-            KeyUsage { usage, configured, lookup }
+            let value = match usage {
+                Usage::FargateEphemeralStorage => storage.and_then(|s| s.fargate_ephemeral_storage_kms_key_id()),
+                Usage::ManagedStorage => storage.and_then(|s| s.kms_key_id()),
+                Usage::ExecuteCommand => exec.and_then(|e| e.kms_key_id()),
+            };
+            key_usage(usage, value, &arn, &region)
         })
         .collect();
     Cluster {
@@ -128,21 +120,177 @@ fn found(c: &aws_sdk_ecs::types::Cluster, region: &str) -> Cluster {
         arn: Some(arn),
         region,
         lookup: ClusterLookup::Found { status: c.status().unwrap_or("UNKNOWN").to_string(), key_usages },
+        services: None,
     }
+}
+
+/// A key usage for a key reference as configured (blank means none).
+fn key_usage(usage: Usage, configured: Option<&str>, cluster_arn: &str, region: &str) -> KeyUsage {
+    let configured = configured.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let lookup = configured.as_deref().map(|k| key_lookup_reference(k, cluster_arn, region).1);
+    KeyUsage { usage, configured, lookup, skipped: None }
 }
 
 fn cluster_name(reference: &str) -> &str {
     Arn::parse(reference).map_or(reference, |a| a.resource_name())
 }
 
-/// The `(region, reference)` pairs DescribeKey must be asked for this cluster.
+/// Reads the services of each `(index, region, cluster ARN)`: the `requested`
+/// ones when given (no ListServices call), else every service.
+pub async fn services_all(
+    run: &Run<'_>,
+    clusters: Vec<(usize, String, String)>,
+    requested: &[String],
+) -> Vec<(usize, Fact<Vec<Service>>, Vec<MissingService>)> {
+    stream::iter(clusters)
+        .map(|(i, region, cluster_arn)| async move {
+            let names = if requested.is_empty() {
+                match list_services(run, &region, &cluster_arn).await {
+                    Ok(arns) => arns,
+                    Err(gap) => return (i, Fact::Unreadable { gap }, Vec::new()),
+                }
+            } else {
+                requested.to_vec()
+            };
+            let (fact, missing) = describe_services(run, &region, &cluster_arn, names).await;
+            (i, fact, missing)
+        })
+        .buffer_unordered(run.concurrency)
+        .collect()
+        .await
+}
+
+async fn list_services(run: &Run<'_>, region: &str, cluster_arn: &str) -> Result<Vec<String>, Gap> {
+    let mut pages =
+        run.clients.ecs(region).list_services().cluster(cluster_arn).max_results(100).into_paginator().send();
+    let mut arns = Vec::new();
+    while let Some(page) = pages.next().await {
+        run.call("ecs:ListServices", cluster_arn);
+        match page {
+            Ok(page) => arns.extend(page.service_arns().iter().cloned()),
+            Err(e) => return Err(gap("ecs:ListServices", cluster_arn, &e)),
+        }
+    }
+    Ok(arns)
+}
+
+async fn describe_services(
+    run: &Run<'_>,
+    region: &str,
+    cluster_arn: &str,
+    names: Vec<String>,
+) -> (Fact<Vec<Service>>, Vec<MissingService>) {
+    let cluster = cluster_name(cluster_arn).to_string();
+    let batches: Vec<Vec<String>> = names.chunks(DESCRIBE_SERVICES_BATCH).map(<[String]>::to_vec).collect();
+    let results: Vec<_> = stream::iter(batches)
+        .map(|batch| async move {
+            run.call("ecs:DescribeServices", cluster_arn);
+            run.clients.ecs(region).describe_services().cluster(cluster_arn).set_services(Some(batch)).send().await
+        })
+        .buffered(run.concurrency)
+        .collect()
+        .await;
+    let mut services = Vec::new();
+    let mut missing = Vec::new();
+    for result in results {
+        match result {
+            Ok(out) => {
+                services.extend(out.services().iter().map(|s| service(s, cluster_arn, region)));
+                missing.extend(out.failures().iter().map(|f| MissingService {
+                    cluster: cluster.clone(),
+                    // arn:…:service/CLUSTER/NAME (or the old service/NAME): the name is last.
+                    service: f.arn().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string(),
+                    reason: f.reason().unwrap_or("UNKNOWN").to_string(),
+                }));
+            }
+            Err(err) => return (Fact::Unreadable { gap: gap("ecs:DescribeServices", cluster_arn, &err) }, Vec::new()),
+        }
+    }
+    // A deleted service lingers as INACTIVE for a while; it starts no tasks.
+    services.retain(|s| s.status.as_deref() != Some("INACTIVE"));
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    (Fact::Read { value: services }, missing)
+}
+
+fn service(s: &aws_sdk_ecs::types::Service, cluster_arn: &str, region: &str) -> Service {
+    let providers = |items: &[aws_sdk_ecs::types::CapacityProviderStrategyItem]| {
+        items.iter().map(|c| c.capacity_provider().to_string()).collect::<Vec<_>>()
+    };
+    let deployments = s
+        .deployments()
+        .iter()
+        .filter(|d| matches!(d.status(), Some("PRIMARY" | "ACTIVE")))
+        .map(|d| {
+            let pinned = d.fargate_ephemeral_storage().and_then(|e| e.kms_key_id());
+            Deployment {
+                id: d.id().unwrap_or_default().to_string(),
+                status: d.status().unwrap_or_default().to_string(),
+                launch_type: d.launch_type().map(|l| l.as_str().to_string()),
+                capacity_providers: providers(d.capacity_provider_strategy()),
+                desired: d.desired_count(),
+                running: d.running_count(),
+                pending: d.pending_count(),
+                managed_ebs: d.volume_configurations().iter().any(|v| v.managed_ebs_volume().is_some()),
+                ephemeral_storage_key: pinned
+                    .map(|k| key_usage(Usage::FargateEphemeralStorage, Some(k), cluster_arn, region))
+                    .filter(|u| u.configured.is_some()),
+            }
+        })
+        .collect();
+    Service {
+        name: s.service_name().unwrap_or_default().to_string(),
+        arn: s.service_arn().map(str::to_string),
+        status: s.status().map(str::to_string),
+        launch_type: s.launch_type().map(|l| l.as_str().to_string()),
+        capacity_providers: providers(s.capacity_provider_strategy()),
+        desired: s.desired_count(),
+        running: s.running_count(),
+        pending: s.pending_count(),
+        exec_enabled: s.enable_execute_command(),
+        deployments,
+    }
+}
+
+/// In a `--service` run, the cluster's ECS-managed EBS and ECS Exec keys are
+/// only checked when one of the targeted services uses them.
+pub fn narrow_to_services(cluster: &mut Cluster) {
+    let Some(Fact::Read { value: services }) = &cluster.services else { return };
+    let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+    let uses_ebs = services.iter().any(|s| s.deployments.iter().any(|d| d.managed_ebs));
+    let uses_exec = services.iter().any(|s| s.exec_enabled);
+    let ClusterLookup::Found { key_usages, .. } = &mut cluster.lookup else { return };
+    for u in key_usages.iter_mut() {
+        let (needed, what) = match u.usage {
+            Usage::FargateEphemeralStorage => (true, ""),
+            Usage::ManagedStorage => (uses_ebs, "attaches no ECS-managed EBS volume"),
+            Usage::ExecuteCommand => (uses_exec, "does not enable ECS Exec"),
+        };
+        if needed {
+            continue;
+        }
+        if let Some(configured) = u.configured.take() {
+            u.lookup = None;
+            u.skipped = Some(format!("key {configured} not checked: service {} {what}", names.join(", ")));
+        }
+    }
+}
+
+/// The `(region, reference)` pairs DescribeKey must be asked for this
+/// cluster: its own key usages and the keys its deployments were created with.
 pub fn key_lookups(cluster: &Cluster) -> Vec<(String, String)> {
     let ClusterLookup::Found { key_usages, .. } = &cluster.lookup else {
         return Vec::new();
     };
     let arn = cluster.arn.as_deref().unwrap_or_default();
+    let pinned = cluster
+        .services()
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|s| &s.deployments)
+        .filter_map(|d| d.ephemeral_storage_key.as_ref());
     key_usages
         .iter()
+        .chain(pinned)
         .filter_map(|u| u.configured.as_deref())
         .map(|k| key_lookup_reference(k, arn, &cluster.region))
         .collect()

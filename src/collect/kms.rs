@@ -5,28 +5,24 @@ use std::collections::BTreeSet;
 
 use futures_util::{StreamExt, stream};
 
-use super::{Clients, gap};
+use super::{Run, gap};
 use crate::inventory::{Fact, Gap, GrantSummary, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, Rotation};
 
 /// Describes each `(region, reference)` once.
-pub async fn describe_all(
-    clients: &dyn Clients,
-    wanted: BTreeSet<(String, String)>,
-    concurrency: usize,
-) -> Vec<KeyRecord> {
+pub async fn describe_all(run: &Run<'_>, wanted: BTreeSet<(String, String)>) -> Vec<KeyRecord> {
     stream::iter(wanted)
         .map(|(region, reference)| async move {
-            let describe = describe(clients, &region, &reference).await;
+            let describe = describe(run, &region, &reference).await;
             KeyRecord { reference, region, describe }
         })
-        .buffer_unordered(concurrency)
+        .buffer_unordered(run.concurrency)
         .collect()
         .await
 }
 
-async fn describe(clients: &dyn Clients, region: &str, reference: &str) -> KeyLookup {
-    tracing::debug!(region, key = reference, "kms:DescribeKey");
-    match clients.kms(region).describe_key().key_id(reference).send().await {
+async fn describe(run: &Run<'_>, region: &str, reference: &str) -> KeyLookup {
+    run.call("kms:DescribeKey", reference);
+    match run.clients.kms(region).describe_key().key_id(reference).send().await {
         Ok(output) => match output.key_metadata() {
             Some(m) => KeyLookup::Found { metadata: Box::new(metadata(m)) },
             None => KeyLookup::Unreadable {
@@ -84,28 +80,24 @@ pub struct DetailPlan {
 }
 
 /// Reads policy, grants and rotation for each planned key, concurrently.
-pub async fn details_all(
-    clients: &dyn Clients,
-    plans: Vec<DetailPlan>,
-    concurrency: usize,
-) -> Vec<(String, KeyDetails)> {
+pub async fn details_all(run: &Run<'_>, plans: Vec<DetailPlan>) -> Vec<(String, KeyDetails)> {
     stream::iter(plans)
         .map(|plan| async move {
-            let client = clients.kms(&plan.region);
+            let client = run.clients.kms(&plan.region);
             let (policy, grants, rotation) =
-                tokio::join!(policy(&client, &plan), grants(&client, &plan), rotation(&client, &plan));
+                tokio::join!(policy(run, &client, &plan), grants(run, &client, &plan), rotation(run, &client, &plan));
             (plan.arn, KeyDetails { policy, grants, rotation })
         })
-        .buffer_unordered(concurrency)
+        .buffer_unordered(run.concurrency)
         .collect()
         .await
 }
 
-async fn policy(client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<String> {
+async fn policy(run: &Run<'_>, client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<String> {
     if let Some(reason) = &plan.skip_policy {
         return Fact::Skipped { reason: reason.clone() };
     }
-    tracing::debug!(key = plan.arn, "kms:GetKeyPolicy");
+    run.call("kms:GetKeyPolicy", &plan.arn);
     // PolicyName is optional in the API, but some implementations (the
     // emulator among them) need it; "default" is the only valid name.
     match client.get_key_policy().key_id(&plan.arn).policy_name("default").send().await {
@@ -124,13 +116,16 @@ async fn policy(client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<String>
     }
 }
 
-async fn grants(client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<GrantSummary> {
-    tracing::debug!(key = plan.arn, "kms:ListGrants");
-    let listed = client.list_grants().key_id(&plan.arn).limit(100).into_paginator().items().send().try_collect().await;
-    let grants = match listed {
-        Ok(grants) => grants,
-        Err(err) => return Fact::Unreadable { gap: gap("kms:ListGrants", &plan.arn, &err) },
-    };
+async fn grants(run: &Run<'_>, client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<GrantSummary> {
+    let mut pages = client.list_grants().key_id(&plan.arn).limit(100).into_paginator().send();
+    let mut grants = Vec::new();
+    while let Some(page) = pages.next().await {
+        run.call("kms:ListGrants", &plan.arn);
+        match page {
+            Ok(page) => grants.extend(page.grants().iter().cloned()),
+            Err(err) => return Fact::Unreadable { gap: gap("kms:ListGrants", &plan.arn, &err) },
+        }
+    }
     let mut summary = GrantSummary { total: grants.len() as u64, ..GrantSummary::default() };
     for g in &grants {
         let grantee = g.grantee_principal().or(g.grantee_service_principal()).unwrap_or_default();
@@ -155,11 +150,11 @@ fn is_fargate_principal(principal: &str) -> bool {
     principal.starts_with("fargate.") && principal.ends_with(".amazonaws.com")
 }
 
-async fn rotation(client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<Rotation> {
+async fn rotation(run: &Run<'_>, client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<Rotation> {
     if let Some(reason) = &plan.skip_rotation {
         return Fact::Skipped { reason: reason.clone() };
     }
-    tracing::debug!(key = plan.arn, "kms:GetKeyRotationStatus");
+    run.call("kms:GetKeyRotationStatus", &plan.arn);
     match client.get_key_rotation_status().key_id(&plan.arn).send().await {
         Ok(out) => Fact::Read {
             value: Rotation {

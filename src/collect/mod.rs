@@ -2,9 +2,9 @@
 //!
 //! It reads, never writes: every call here is a List, Describe or Get. It
 //! fans out under a concurrency bound, pages through every list, describes
-//! each distinct key once however many clusters use it, and records whatever
-//! it could not read as a [`Gap`](crate::inventory::Gap) in the
-//! [`Inventory`] instead of failing the run.
+//! each distinct key once however many clusters, services and aliases point
+//! at it, and records whatever it could not read as a
+//! [`Gap`](crate::inventory::Gap) in the [`Inventory`] instead of failing.
 
 mod ecs;
 mod error;
@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use aws_config::SdkConfig;
 use jiff::Timestamp;
 
-use crate::inventory::{Arn, Inventory, KeyLookup};
+use crate::inventory::{Arn, ClusterLookup, Fact, Inventory, KeyLookup};
 
 pub use error::gap;
 
@@ -27,6 +27,11 @@ pub struct Scope {
     pub regions: Vec<String>,
     /// Cluster names or ARNs; empty means every cluster in every region.
     pub clusters: Vec<String>,
+    /// Service names within the one cluster of `clusters`; empty means every
+    /// service of every cluster in scope.
+    pub services: Vec<String>,
+    /// Do not read services at all (`--no-services`).
+    pub skip_services: bool,
 }
 
 /// How hard to push.
@@ -90,6 +95,21 @@ impl Clients for SdkClients {
     }
 }
 
+/// One collection run: the clients, the bound, and the request tally.
+pub(crate) struct Run<'a> {
+    clients: &'a dyn Clients,
+    concurrency: usize,
+    calls: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Run<'_> {
+    /// Counts one request of `operation` (and logs it at debug level).
+    fn call(&self, operation: &str, resource: &str) {
+        tracing::debug!(resource, "{operation}");
+        *self.calls.lock().unwrap_or_else(|e| e.into_inner()).entry(operation.to_string()).or_default() += 1;
+    }
+}
+
 /// Collects the inventory for `scope`. Never fails: what cannot be read is a gap.
 pub async fn collect(
     clients: &dyn Clients,
@@ -97,20 +117,18 @@ pub async fn collect(
     options: &CollectOptions,
     collected_at: Timestamp,
 ) -> Inventory {
+    let run = Run { clients, concurrency: options.concurrency.max(1), calls: Mutex::default() };
     let mut inventory = Inventory::new(collected_at, scope.regions.clone());
     inventory.requested_clusters = scope.clusters.clone();
-    let concurrency = options.concurrency.max(1);
+    inventory.requested_services = scope.services.clone();
 
     // Which clusters to describe, per Region. A cluster ARN names its own
     // Region; a bare name is looked for in every Region in scope.
     let mut targets: BTreeMap<String, Vec<String>> = BTreeMap::new();
     if scope.clusters.is_empty() {
-        let listed = ecs::list_all(clients, &scope.regions, concurrency).await;
-        for (region, result) in listed {
+        for (region, result) in ecs::list_all(&run, &scope.regions).await {
             match result {
-                Ok(arns) => {
-                    targets.entry(region).or_default().extend(arns);
-                }
+                Ok(arns) => targets.entry(region).or_default().extend(arns),
                 Err(gap) => inventory.gaps.push(gap),
             }
         }
@@ -133,17 +151,49 @@ pub async fn collect(
         refs.retain(|r| seen.insert(r.clone()));
     }
 
-    inventory.clusters = ecs::describe_all(clients, targets, concurrency).await;
+    inventory.clusters = ecs::describe_all(&run, targets).await;
     inventory.clusters.sort_by(|a, b| (&a.region, &a.name, &a.arn).cmp(&(&b.region, &b.name, &b.arn)));
     inventory.clusters.dedup_by(|a, b| a.arn.is_some() && a.arn == b.arn);
 
+    // Services and their deployments: the keys that scale-outs and
+    // replacements of running services will really use.
+    let live: Vec<usize> = inventory
+        .clusters
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(&c.lookup, ClusterLookup::Found { status, .. } if status != "INACTIVE"))
+        .map(|(i, _)| i)
+        .collect();
+    if scope.skip_services {
+        for i in live {
+            inventory.clusters[i].services = Some(Fact::Skipped { reason: "--no-services".into() });
+        }
+    } else {
+        let wanted: Vec<(usize, String, String)> = live
+            .into_iter()
+            .filter_map(|i| {
+                let c = &inventory.clusters[i];
+                Some((i, c.region.clone(), c.arn.clone()?))
+            })
+            .collect();
+        for (i, services, missing) in ecs::services_all(&run, wanted, &scope.services).await {
+            inventory.clusters[i].services = Some(services);
+            inventory.missing_services.extend(missing);
+        }
+        if !scope.services.is_empty() {
+            for c in &mut inventory.clusters {
+                ecs::narrow_to_services(c);
+            }
+        }
+    }
+
     let wanted: BTreeSet<(String, String)> = inventory.clusters.iter().flat_map(ecs::key_lookups).collect();
-    for record in kms::describe_all(clients, wanted, concurrency).await {
+    for record in kms::describe_all(&run, wanted).await {
         inventory.keys.insert(record.reference.clone(), record);
     }
 
     // Policy, grants and rotation: once per key ARN, however many references
-    // (id, ARN, alias) resolved to it.
+    // (id, ARN, alias, deployment pins) resolved to it.
     let cluster_accounts: BTreeSet<String> = inventory
         .clusters
         .iter()
@@ -155,8 +205,11 @@ pub async fn collect(
             plans.entry(metadata.arn.clone()).or_insert_with(|| kms::plan(&record.region, metadata, &cluster_accounts));
         }
     }
-    for (arn, details) in kms::details_all(clients, plans.into_values().collect(), concurrency).await {
+    for (arn, details) in kms::details_all(&run, plans.into_values().collect()).await {
         inventory.key_details.insert(arn, details);
     }
+    inventory.api_calls = run.calls.into_inner().unwrap_or_else(|e| e.into_inner());
+    let total: u64 = inventory.api_calls.values().sum();
+    tracing::info!(total, calls = ?inventory.api_calls, "AWS requests made");
     inventory
 }

@@ -33,6 +33,16 @@ pub struct Inventory {
     /// Cluster names or ARNs the user asked for; empty means "every cluster".
     #[serde(default)]
     pub requested_clusters: Vec<String>,
+    /// Service names the user asked for (`--service`, with one cluster).
+    #[serde(default)]
+    pub requested_services: Vec<String>,
+    /// Services asked for that DescribeServices did not find.
+    #[serde(default)]
+    pub missing_services: Vec<MissingService>,
+    /// How many requests of each AWS operation collection made (pages count
+    /// one each; the SDK's retries are not counted).
+    #[serde(default)]
+    pub api_calls: BTreeMap<String, u64>,
     #[serde(default)]
     pub clusters: Vec<Cluster>,
     /// Keys by lookup reference (see [`key_lookup_reference`]): each distinct
@@ -58,6 +68,9 @@ impl Inventory {
             collected_at,
             regions,
             requested_clusters: Vec::new(),
+            requested_services: Vec::new(),
+            missing_services: Vec::new(),
+            api_calls: BTreeMap::new(),
             clusters: Vec::new(),
             keys: BTreeMap::new(),
             key_details: BTreeMap::new(),
@@ -82,6 +95,133 @@ pub struct Cluster {
     pub arn: Option<String>,
     pub region: String,
     pub lookup: ClusterLookup,
+    /// The cluster's services and their deployments; `None` when not collected
+    /// (an older inventory), `Skipped` with `--no-services`.
+    #[serde(default)]
+    pub services: Option<Fact<Vec<Service>>>,
+}
+
+impl Cluster {
+    /// The cluster's key usage for `usage`, when the cluster was found.
+    pub fn usage(&self, usage: Usage) -> Option<&KeyUsage> {
+        match &self.lookup {
+            ClusterLookup::Found { key_usages, .. } => key_usages.iter().find(|u| u.usage == usage),
+            _ => None,
+        }
+    }
+
+    /// The services, when they were read.
+    pub fn services(&self) -> Option<&[Service]> {
+        match &self.services {
+            Some(Fact::Read { value }) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// A requested service DescribeServices did not find.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MissingService {
+    pub cluster: String,
+    pub service: String,
+    pub reason: String,
+}
+
+/// An ECS service, as far as its tasks' keys are concerned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub name: String,
+    #[serde(default)]
+    pub arn: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `FARGATE`, `EC2`, `EXTERNAL`, or `None` with a capacity provider strategy.
+    #[serde(default)]
+    pub launch_type: Option<String>,
+    #[serde(default)]
+    pub capacity_providers: Vec<String>,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    /// `enableExecuteCommand`: new tasks use the cluster's ECS Exec key.
+    #[serde(default)]
+    pub exec_enabled: bool,
+    /// The PRIMARY and ACTIVE deployments.
+    #[serde(default)]
+    pub deployments: Vec<Deployment>,
+}
+
+/// One deployment of a service. Scale-outs and replacements start tasks from
+/// it, with the key it was created with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    pub id: String,
+    /// `PRIMARY` or `ACTIVE`.
+    pub status: String,
+    #[serde(default)]
+    pub launch_type: Option<String>,
+    #[serde(default)]
+    pub capacity_providers: Vec<String>,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    /// The deployment attaches ECS-managed EBS volumes.
+    #[serde(default)]
+    pub managed_ebs: bool,
+    /// `fargateEphemeralStorage.kmsKeyId`: the key this deployment was
+    /// created with (`None` when ECS reported none).
+    #[serde(default)]
+    pub ephemeral_storage_key: Option<KeyUsage>,
+}
+
+/// Where a service's tasks run, as far as the Fargate key goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    Fargate,
+    /// EC2 or EXTERNAL launch type, or capacity providers without Fargate:
+    /// the Fargate ephemeral storage key does not apply.
+    NotFargate,
+    /// Neither launch type nor capacity provider reported: counted as
+    /// Fargate, so that nothing is passed unseen.
+    Unknown,
+}
+
+fn platform_of(launch_type: Option<&str>, capacity_providers: &[String]) -> Platform {
+    if launch_type == Some("FARGATE") || capacity_providers.iter().any(|c| c == "FARGATE" || c == "FARGATE_SPOT") {
+        Platform::Fargate
+    } else if launch_type.is_some() || !capacity_providers.is_empty() {
+        Platform::NotFargate
+    } else {
+        Platform::Unknown
+    }
+}
+
+impl Service {
+    pub fn platform(&self) -> Platform {
+        let own = platform_of(self.launch_type.as_deref(), &self.capacity_providers);
+        if own != Platform::Unknown {
+            return own;
+        }
+        // Fall back on what the deployments say.
+        let mut platforms = self.deployments.iter().map(|d| d.platform());
+        if platforms.clone().any(|p| p == Platform::Fargate) {
+            Platform::Fargate
+        } else if platforms.any(|p| p == Platform::NotFargate) {
+            Platform::NotFargate
+        } else {
+            Platform::Unknown
+        }
+    }
+}
+
+impl Deployment {
+    pub fn platform(&self) -> Platform {
+        platform_of(self.launch_type.as_deref(), &self.capacity_providers)
+    }
 }
 
 /// What DescribeClusters said about a cluster.
@@ -155,6 +295,10 @@ pub struct KeyUsage {
     /// The key's entry in [`Inventory::keys`].
     #[serde(default)]
     pub lookup: Option<String>,
+    /// Why a configured key was deliberately not checked (a `--service` run
+    /// whose services do not use it). The key reference is in the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 /// What DescribeKey said about one key reference.

@@ -51,6 +51,17 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     for cluster in &report.clusters {
         render_cluster(&p, cluster, out)?;
     }
+    if !report.failing_keys.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", p.apply("Failing keys and what depends on them:", |s| s.bold()))?;
+        for k in &report.failing_keys {
+            let state = k.key_state.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+            writeln!(out, "  {}{state}", k.key)?;
+            for d in &k.dependents {
+                writeln!(out, "    {}", d.describe())?;
+            }
+        }
+    }
     let s = &report.summary;
     let plural = if s.clusters == 1 { "" } else { "s" };
     let outcome = match report.verdict {

@@ -1,17 +1,30 @@
-"""Run a moto server for one test binary, for exactly as long as it lives.
+"""Run a moto server for the tests and the demo.
 
-Prints "READY <port>" once the server answers HTTP, then waits on stdin. The
-test binary holds the other end of that pipe; when it exits (even on a panic
-or a kill) the pipe closes, stdin reads EOF, and the server stops. No PID
-files, no orphaned servers.
+Prints "READY <port>" once the server answers HTTP. By default it then waits
+on stdin: the test binary holds the other end of that pipe, and when it exits
+(even on a panic or a kill) the pipe closes, stdin reads EOF, and the server
+stops. No PID files, no orphaned servers. With --forever (the Makefile's
+emulator-start) it runs until it is sent SIGTERM.
+
+The ECS behaviour moto lacks (deployments that remember their key) is added
+by ecs_pinning.py.
+
+Usage: serve.py [--port N] [--forever]
 """
 
+import argparse
+import os
+import signal
 import socket
 import sys
+import threading
 import time
 import urllib.request
 
-from moto.server import ThreadedMotoServer
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import ecs_pinning  # noqa: E402
+from moto.server import ThreadedMotoServer  # noqa: E402
 
 
 def free_port() -> int:
@@ -21,7 +34,13 @@ def free_port() -> int:
 
 
 def main() -> None:
-    port = free_port()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--forever", action="store_true")
+    args = parser.parse_args()
+
+    ecs_pinning.install()
+    port = args.port or free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     deadline = time.monotonic() + 30
@@ -40,7 +59,13 @@ def main() -> None:
                 sys.exit(1)
             time.sleep(0.1)
     print(f"READY {port}", flush=True)
-    sys.stdin.read()
+    if args.forever:
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        stop.wait()
+    else:
+        sys.stdin.read()
     server.stop()
 
 

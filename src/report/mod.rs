@@ -7,8 +7,12 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
+mod dependents;
+
 use crate::finding::{Finding, Verdict};
-use crate::inventory::{ClusterLookup, Gap, Inventory, KeyLookup, Usage};
+use crate::inventory::{ClusterLookup, Gap, Inventory, KeyLookup, Platform, Usage};
+
+pub use dependents::{Dependent, Effect, FailingKey};
 
 /// Version of the JSON report contract; bumped on breaking changes only
 /// (adding a field is not one).
@@ -38,6 +42,9 @@ pub struct Report {
     /// Facts about the scope that could not be read (e.g. ListClusters denied).
     pub gaps: Vec<Gap>,
     pub clusters: Vec<ClusterReport>,
+    /// Every key that makes something fail, with what depends on it: the
+    /// blast radius, for deciding what to fix first.
+    pub failing_keys: Vec<FailingKey>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,8 +70,39 @@ pub struct ClusterReport {
     pub status: Option<String>,
     pub verdict: Verdict,
     pub key_usages: Vec<UsageReport>,
+    /// The cluster's services; `null` when they were not read (see the
+    /// `services-unreadable` finding, or `--no-services`).
+    pub services: Option<Vec<ServiceReport>>,
     /// Worst first: failures, then unknowns, then warnings, then information.
     pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceReport {
+    pub service_name: String,
+    /// `fargate`, `not_fargate` (EC2 or EXTERNAL: the Fargate key does not
+    /// apply) or `unknown` (judged as Fargate).
+    pub platform: Platform,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    /// Worst verdict of the findings about keys pinned on its deployments.
+    pub verdict: Verdict,
+    pub deployments: Vec<DeploymentReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentReport {
+    pub id: String,
+    pub status: String,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    /// `fargateEphemeralStorage.kmsKeyId` of the deployment, `null` when ECS
+    /// reported none.
+    pub pinned_key: Option<String>,
+    pub key_arn: Option<String>,
+    pub key_state: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,13 +156,47 @@ impl Report {
                         };
                         UsageReport {
                             usage: u.usage,
-                            verdict: worst(findings.iter().filter(|f| f.usage == Some(u.usage))),
+                            verdict: worst(findings.iter().filter(|f| f.usage == Some(u.usage) && f.service.is_none())),
                             configured_key: u.configured.clone(),
                             key_arn: metadata.map(|m| m.arn.clone()),
                             key_state: metadata.and_then(|m| m.key_state.clone()),
                         }
                     })
                     .collect();
+                let services = cluster.services().map(|services| {
+                    services
+                        .iter()
+                        .map(|s| ServiceReport {
+                            service_name: s.name.clone(),
+                            platform: s.platform(),
+                            desired: s.desired,
+                            running: s.running,
+                            pending: s.pending,
+                            verdict: worst(findings.iter().filter(|f| f.service.as_deref() == Some(s.name.as_str()))),
+                            deployments: s
+                                .deployments
+                                .iter()
+                                .map(|d| {
+                                    let pin = d.ephemeral_storage_key.as_ref();
+                                    let metadata = match pin.and_then(|p| inventory.key_for(p)).map(|k| &k.describe) {
+                                        Some(KeyLookup::Found { metadata }) => Some(metadata),
+                                        _ => None,
+                                    };
+                                    DeploymentReport {
+                                        id: d.id.clone(),
+                                        status: d.status.clone(),
+                                        desired: d.desired,
+                                        running: d.running,
+                                        pending: d.pending,
+                                        pinned_key: pin.and_then(|p| p.configured.clone()),
+                                        key_arn: metadata.map(|m| m.arn.clone()),
+                                        key_state: metadata.and_then(|m| m.key_state.clone()),
+                                    }
+                                })
+                                .collect(),
+                        })
+                        .collect()
+                });
                 ClusterReport {
                     cluster_name: cluster.name.clone(),
                     cluster_arn: cluster.arn.clone(),
@@ -132,6 +204,7 @@ impl Report {
                     status,
                     verdict: worst(&findings),
                     key_usages,
+                    services,
                     findings,
                 }
             })
@@ -156,6 +229,7 @@ impl Report {
             exit_code: verdict.exit_code(),
             summary,
             gaps: inventory.gaps.clone(),
+            failing_keys: dependents::failing_keys(inventory, &clusters),
             clusters,
         }
     }
