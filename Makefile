@@ -72,7 +72,7 @@ demo: venv
 	@$(MAKE) --no-print-directory emulator-start
 	@set -e; trap '$(MAKE) --no-print-directory emulator-stop' EXIT; \
 	endpoint=http://127.0.0.1:$$(cat $(PORTFILE)); \
-	echo "==> seeding the emulator: a healthy cluster, a disabled key, a key pending deletion, a deleted key, a key policy that shuts Fargate out, no key"; \
+	echo "==> seeding the emulator: a healthy cluster, a disabled key, a key pending deletion, a deleted key, a key policy that shuts Fargate out, no key, a service still on an old disabled key"; \
 	$(VPY) tests/emulator/seed_demo.py $$endpoint; \
 	echo "==> ecs-key-preflight check --region us-east-1"; echo; \
 	rc=0; env $(EMU_ENV) AWS_ENDPOINT_URL=$$endpoint $(BIN) check --region us-east-1 || rc=$$?; \

@@ -3,7 +3,9 @@
 One cluster per situation an operator meets: healthy, disabled key, key
 pending deletion, key that no longer exists, no key configured at all, a key
 that is enabled but whose key policy does not let Fargate in (it fails on
-policy alone), and an ECS Exec key that is disabled (a warning, not a failure).
+policy alone), an ECS Exec key that is disabled (a warning, not a failure),
+and a cluster whose own key is healthy but whose service still runs on the
+disabled key it was deployed with (its scale-outs and replacements fail).
 Usage: seed_demo.py ENDPOINT_URL
 """
 
@@ -25,7 +27,7 @@ def main(endpoint: str) -> None:
     ecs = session.client("ecs", endpoint_url=endpoint)
 
     account = "123456789012"
-    everyone = ["prod-api", "payments", "batch", "reporting", "tools"]
+    everyone = ["prod-api", "payments", "batch", "reporting", "tools", "checkout"]
 
     def fargate_policy(clusters: list) -> str:
         """The key policy statements AWS documents for Fargate ephemeral storage."""
@@ -83,7 +85,34 @@ def main(endpoint: str) -> None:
         if configuration:
             kwargs["configuration"] = configuration
         ecs.create_cluster(**kwargs)
-    print(f"seeded {len(clusters)} clusters and 5 keys in {REGION}")
+
+    ecs.register_task_definition(
+        family="app", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512",
+        containerDefinitions=[{"name": "app", "image": "public.ecr.aws/nginx/nginx", "memory": 512}],
+    )
+
+    def service(cluster: str, name: str, tasks: int, launch: str = "FARGATE") -> None:
+        ecs.create_service(cluster=cluster, serviceName=name, taskDefinition="app", desiredCount=tasks,
+                           launchType=launch)
+        # The emulator counts tasks as running once the desired count is set again.
+        ecs.update_service(cluster=cluster, service=name, desiredCount=tasks)
+
+    service("prod-api", "api", 4)
+    service("payments", "ledger", 3)
+    service("payments", "reports", 2, launch="EC2")
+
+    # checkout: service api was deployed on an old key; the cluster has since
+    # moved to a healthy key, but api has not been redeployed, and the old key
+    # was then disabled. The cluster's setting looks fine; api's next
+    # replacement task will not start.
+    old = key("checkout Fargate storage (old)")
+    new = key("checkout Fargate storage")
+    ecs.create_cluster(clusterName="checkout", configuration=storage(old["Arn"]))
+    service("checkout", "api", 6)
+    ecs.update_cluster(cluster="checkout", configuration=storage(new["Arn"]))
+    service("checkout", "web", 2)
+    kms.disable_key(KeyId=old["KeyId"])
+    print(f"seeded {len(clusters) + 1} clusters, 7 keys and 6 services in {REGION}")
 
 
 if __name__ == "__main__":
