@@ -1,6 +1,7 @@
 //! Orchestration only: arguments → inventory (collected or loaded) → checks →
-//! report → renderer → exit code. No AWS calls of its own beyond resolving
-//! the SDK configuration and proving credentials exist.
+//! report → renderer → exit code, for `check`; events → audit report for
+//! `audit`. No AWS calls of its own beyond resolving the SDK configuration
+//! and proving credentials exist.
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -13,8 +14,9 @@ use aws_config::meta::region::RegionProviderChain;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::ProvideCredentials;
 
+use crate::audit::{self, Aggregator, Window};
 use crate::checks::{self, CheckOptions};
-use crate::cli::{CheckArgs, ColorMode};
+use crate::cli::{AuditArgs, AwsArgs, CheckArgs, ColorMode, OutputArgs};
 use crate::collect::{self, CollectOptions, Scope, SdkClients};
 use crate::error::AppError;
 use crate::inventory::{self, Inventory};
@@ -31,7 +33,7 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
         return Err(AppError::Usage("--service needs exactly one --cluster".into()));
     }
     // Open outputs first: a bad path should fail before minutes of collection.
-    let mut output = open_output(args.output.as_deref(), "report")?;
+    let mut output = open_output(args.out.output.as_deref(), "report")?;
     let inventory = match &args.inventory {
         Some(path) => load_inventory(path)?,
         None => {
@@ -58,37 +60,114 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
         require_rotation: args.require_rotation,
     };
     let report = Report::build(&inventory, checks::run(&inventory, &options));
-    let color = use_color(args.color, args.output.is_some());
-    let written = render::render(&report, args.format, color, &mut output).and_then(|()| output.flush());
-    match written {
-        Ok(()) => {}
-        // A reader that went away (`| head`) is not the tool failing.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Err(source) => {
-            return Err(AppError::Write {
-                what: "report",
-                path: args.output.clone().unwrap_or_else(|| "<stdout>".into()),
-                source,
-            });
-        }
-    }
+    let color = use_color(args.out.color, args.out.output.is_some());
+    finish(&args.out, render::render(&report, args.out.format, color, &mut output).and_then(|()| output.flush()))?;
     Ok(report.exit_code)
+}
+
+/// Maps a render result to the run's outcome.
+fn finish(out: &OutputArgs, written: io::Result<()>) -> Result<(), AppError> {
+    match written {
+        Ok(()) => Ok(()),
+        // A reader that went away (`| head`) is not the tool failing.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(source) => Err(AppError::Write {
+            what: "report",
+            path: out.output.clone().unwrap_or_else(|| "<stdout>".into()),
+            source,
+        }),
+    }
+}
+
+/// LookupEvents reaches back 90 days at most.
+const LOOKUP_MAX_DAYS: i64 = 90;
+
+/// Runs `audit` and returns its exit code.
+pub async fn audit(args: AuditArgs) -> Result<u8, AppError> {
+    let now = jiff::Timestamp::now();
+    let parse = |t: &Option<String>| -> Result<Option<jiff::Timestamp>, AppError> {
+        t.as_deref().map(|t| audit::parse_time(t, now)).transpose().map_err(AppError::Usage)
+    };
+    let (since, until) = (parse(&args.since)?, parse(&args.until)?);
+    let mut output = open_output(args.out.output.as_deref(), "report")?;
+
+    let report = match &args.from {
+        Some(path) => {
+            let mut agg = Aggregator::new(Window { since, until });
+            let stats = audit::source::read(path, &mut |record| agg.add(&record))
+                .map_err(|e| AppError::Source(e.to_string()))?;
+            if args.strict
+                && let Some(skipped) = stats.skipped.first()
+            {
+                return Err(AppError::Source(format!("{}: {} (--strict)", skipped.file, skipped.reason)));
+            }
+            agg.finish(vec![path.display().to_string()], stats, vec![], None)
+        }
+        None => {
+            let since = since.unwrap_or(now - jiff::SignedDuration::from_hours(24));
+            let until = until.unwrap_or(now);
+            if now.as_second() - since.as_second() > LOOKUP_MAX_DAYS * 86_400 {
+                return Err(AppError::Usage(format!(
+                    "CloudTrail LookupEvents reaches back {LOOKUP_MAX_DAYS} days at most; for older events, audit exported log files with --from"
+                )));
+            }
+            if since > until {
+                return Err(AppError::Usage("--since is after --until".into()));
+            }
+            let config = sdk_config(&args.aws).await?;
+            let regions = regions(&args.aws, &config)?;
+            let clients = SdkClients::new(config);
+            let mut agg = Aggregator::new(Window { since: Some(since), until: Some(until) });
+            let mut gaps = Vec::new();
+            for region in &regions {
+                let lookup = collect::cloudtrail::lookup_kms_events(
+                    &clients,
+                    region,
+                    since,
+                    until,
+                    collect::cloudtrail::LOOKUP_INTERVAL,
+                    &mut |record| agg.add(&record),
+                )
+                .await;
+                tracing::info!(region, requests = lookup.requests, events = lookup.events, "cloudtrail:LookupEvents");
+                gaps.extend(lookup.gap);
+            }
+            // Live configuration maps key changes to the clusters using the key.
+            let (live, cluster_gaps) =
+                collect::cluster_keys(&clients, &regions, usize::from(args.aws.concurrency)).await;
+            for gap in &cluster_gaps {
+                tracing::warn!("{}", gap.describe());
+            }
+            let source = regions.iter().map(|r| format!("cloudtrail:LookupEvents in {r}")).collect();
+            let live = if cluster_gaps.is_empty() { Some(live) } else { None };
+            agg.finish(source, audit::source::ReadStats::default(), gaps, live)
+        }
+    };
+    let color = use_color(args.out.color, args.out.output.is_some());
+    let written = render::render_audit(&report, args.out.format, color, &mut output).and_then(|()| output.flush());
+    finish(&args.out, written)?;
+    Ok(report.exit_code)
+}
+
+fn regions(aws: &AwsArgs, config: &aws_config::SdkConfig) -> Result<Vec<String>, AppError> {
+    if !aws.regions.is_empty() {
+        return Ok(aws.regions.clone());
+    }
+    Ok(vec![config.region().ok_or(AppError::NoRegion)?.to_string()])
 }
 
 async fn collect_live(args: &CheckArgs) -> Result<Inventory, AppError> {
     let started = jiff::Timestamp::now();
-    let config = sdk_config(args).await?;
-    let mut regions = args.regions.clone();
-    if regions.is_empty() {
-        regions.push(config.region().ok_or(AppError::NoRegion)?.to_string());
-    }
+    let config = sdk_config(&args.aws).await?;
+    let regions = regions(&args.aws, &config)?;
     let scope = Scope {
         regions,
         clusters: args.clusters.clone(),
         services: args.services.clone(),
         skip_services: args.no_services,
+        alarms: args.alarms,
     };
-    let options = CollectOptions { concurrency: usize::from(args.concurrency) };
+    let options = CollectOptions { concurrency: usize::from(args.aws.concurrency) };
     let clients = SdkClients::new(config);
     Ok(collect::collect(&clients, &scope, &options, started).await)
 }
@@ -96,7 +175,7 @@ async fn collect_live(args: &CheckArgs) -> Result<Inventory, AppError> {
 /// The SDK configuration: the standard chain for region and credentials,
 /// `--profile` and `--region` on top, and instance-metadata look-ups short
 /// enough that a laptop with no credentials fails in seconds, not minutes.
-async fn sdk_config(args: &CheckArgs) -> Result<aws_config::SdkConfig, AppError> {
+async fn sdk_config(args: &AwsArgs) -> Result<aws_config::SdkConfig, AppError> {
     let imds = aws_config::imds::Client::builder()
         .connect_timeout(Duration::from_secs(1))
         .read_timeout(Duration::from_secs(1))

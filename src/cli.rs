@@ -15,6 +15,12 @@ Exit codes:
   2  nothing fails, but something could not be verified (unknown)
   3  the tool could not run: bad arguments, unreadable file, no credentials, no region";
 
+pub const AUDIT_EXIT_CODES: &str = "\
+Exit codes:
+  0  no failed Fargate launch call in the window
+  1  Fargate launch calls failed in the window: launches are failing now
+  3  the source could not be read, or bad arguments (a failure seen outranks it)";
+
 /// Would new Amazon ECS tasks on Fargate fail to start because of their KMS key?
 ///
 /// Reads each cluster's storage-encryption configuration, follows every key
@@ -37,6 +43,9 @@ pub enum Command {
     /// Check clusters and their keys, and report a verdict per cluster.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// What CloudTrail says Fargate did with its keys: failed launches, and key changes by cluster.
+    #[command(after_help = AUDIT_EXIT_CODES)]
+    Audit(AuditArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -55,25 +64,16 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with = "services")]
     pub no_services: bool,
 
-    /// AWS Region to check (repeatable). Default: AWS_REGION, or the profile's region.
-    #[arg(long = "region", value_name = "REGION")]
-    pub regions: Vec<String>,
+    /// Also check that a CloudWatch alarm watches for KMS errors on a key pending deletion or
+    /// disabled (reads trails, metric filters and alarms).
+    #[arg(long)]
+    pub alarms: bool,
 
-    /// Named profile from the AWS config files. Default: AWS_PROFILE, or "default".
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Human, env = "ECS_KEY_PREFLIGHT_FORMAT")]
-    pub format: Format,
-
-    /// Write the report to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// When to color the human report. NO_COLOR is honoured under "auto".
-    #[arg(long, value_enum, default_value_t = ColorMode::Auto, value_name = "WHEN")]
-    pub color: ColorMode,
+    #[command(flatten)]
+    pub out: OutputArgs,
 
     /// Imported key material expiring within DAYS makes the cluster fail (beyond it: a warning).
     #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(0..=3650))]
@@ -96,8 +96,47 @@ pub struct CheckArgs {
     pub save_inventory: Option<PathBuf>,
 
     /// Evaluate a saved inventory FILE instead of calling AWS (no AWS call is made).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["clusters", "services", "no_services", "regions", "profile", "save_inventory"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["clusters", "services", "no_services", "alarms", "regions", "profile", "save_inventory"])]
     pub inventory: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Read events from CloudTrail log files instead of LookupEvents: a file (.json or .json.gz),
+    /// a directory tree as CloudTrail writes it to S3, JSON lines, or - for stdin. No AWS call.
+    #[arg(long, value_name = "PATH")]
+    pub from: Option<PathBuf>,
+
+    /// Start of the window: a duration back from now (90m, 24h, 7d, 2w) or a timestamp.
+    /// Default with LookupEvents: 24h (at most 90 days back); with --from: no limit.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// End of the window (same forms as --since). Default: now.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// A file that is not valid CloudTrail JSON stops the run (exit 3) instead of being skipped.
+    #[arg(long)]
+    pub strict: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// How to reach AWS.
+#[derive(Debug, clap::Args)]
+pub struct AwsArgs {
+    /// AWS Region (repeatable). Default: AWS_REGION, or the profile's region.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+
+    /// Named profile from the AWS config files. Default: AWS_PROFILE, or "default".
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 
     /// At most N AWS requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -106,6 +145,22 @@ pub struct CheckArgs {
     /// Give up on one AWS call (retries included) after SECONDS; it is then reported as unknown.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=3600))]
     pub timeout: u16,
+}
+
+/// Where and how the report goes.
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human, env = "ECS_KEY_PREFLIGHT_FORMAT")]
+    pub format: Format,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// When to color the human report. NO_COLOR is honoured under "auto".
+    #[arg(long, value_enum, default_value_t = ColorMode::Auto, value_name = "WHEN")]
+    pub color: ColorMode,
 }
 
 /// The `--color` values.

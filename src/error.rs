@@ -7,6 +7,8 @@ use std::path::PathBuf;
 pub enum AppError {
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    Source(String),
     #[error("service {service} not found in cluster {cluster} ({reason})")]
     ServiceNotFound { service: String, cluster: String, reason: String },
     #[error("no AWS Region configured")]
@@ -34,6 +36,9 @@ impl AppError {
             ),
             AppError::Inventory { .. } => Some("an inventory is the JSON written by --save-inventory"),
             AppError::Write { .. } | AppError::Usage(_) => None,
+            AppError::Source(_) => {
+                Some("--from takes a CloudTrail log file (.json or .json.gz), a directory of them, JSON lines, or -")
+            }
             AppError::ServiceNotFound { .. } => {
                 Some("list the cluster's services: aws ecs list-services --cluster CLUSTER")
             }

@@ -6,6 +6,7 @@
 //! code) → [`render`] (one module per format, writing to any `Write`).
 
 pub mod app;
+pub mod audit;
 pub mod checks;
 pub mod cli;
 pub mod collect;

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Check(args) => ecs_key_preflight::app::check(args).await,
+            Command::Audit(args) => ecs_key_preflight::app::audit(args).await,
         }
     });
     match outcome {

@@ -32,6 +32,7 @@ const KEY_ID: &str = "1234abcd-0000-0000-0000-EXAMPLE00000";
 struct Mocks {
     ecs: aws_sdk_ecs::Client,
     kms: aws_sdk_kms::Client,
+    cloudtrail: aws_sdk_cloudtrail::Client,
 }
 
 impl Clients for Mocks {
@@ -40,6 +41,15 @@ impl Clients for Mocks {
     }
     fn kms(&self, _region: &str) -> aws_sdk_kms::Client {
         self.kms.clone()
+    }
+    fn cloudtrail(&self, _region: &str) -> aws_sdk_cloudtrail::Client {
+        self.cloudtrail.clone()
+    }
+    fn cloudwatch(&self, _region: &str) -> aws_sdk_cloudwatch::Client {
+        mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, &[])
+    }
+    fn logs(&self, _region: &str) -> aws_sdk_cloudwatchlogs::Client {
+        mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, &[])
     }
 }
 
@@ -66,6 +76,7 @@ fn mocks(ecs_rules: &[&Rule], kms_rules: &[&Rule]) -> Mocks {
     Mocks {
         ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &ecs_all),
         kms: mock_client!(aws_sdk_kms, RuleMode::MatchAny, &all, |c| c.retry_config(retry3())),
+        cloudtrail: mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, &[]),
     }
 }
 
@@ -141,6 +152,7 @@ async fn run_scope(clients: &Mocks, clusters: &[&str], services: &[&str]) -> Inv
         clusters: clusters.iter().map(|c| c.to_string()).collect(),
         services: services.iter().map(|c| c.to_string()).collect(),
         skip_services: false,
+        alarms: false,
     };
     collect(clients, &scope, &CollectOptions::default(), "2026-11-30T12:00:00Z".parse().unwrap()).await
 }
@@ -633,4 +645,125 @@ async fn services_denied_is_unknown() {
     assert_eq!(r.verdict, Verdict::Unknown);
     assert_eq!(r.clusters[0].findings[0].check, "services-unreadable");
     assert!(r.clusters[0].services.is_none());
+}
+
+// --- CloudTrail LookupEvents, which the emulator does not implement (HTTP 500).
+
+mod lookup {
+    use super::*;
+    use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput;
+    use aws_sdk_cloudtrail::types::Event;
+    use ecs_key_preflight::audit::{Aggregator, Window};
+    use ecs_key_preflight::collect::cloudtrail::{LOOKUP_INTERVAL, lookup_kms_events};
+    use std::sync::{Arc, Mutex};
+
+    const SEED: &str = include_str!("fixtures/cloudtrail/seed-events.json");
+
+    fn seed_events() -> Vec<Event> {
+        let v: serde_json::Value = serde_json::from_str(SEED).unwrap();
+        v["Records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                Event::builder().event_name(r["eventName"].as_str().unwrap()).cloud_trail_event(r.to_string()).build()
+            })
+            .collect()
+    }
+
+    fn with_cloudtrail(rules: &[&Rule]) -> Mocks {
+        let mut m = mocks(&[], &[]);
+        m.cloudtrail = mock_client!(aws_sdk_cloudtrail, RuleMode::Sequential, rules, |c| {
+            c.retry_config(
+                aws_sdk_cloudtrail::config::retry::RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(1)),
+            )
+        });
+        m
+    }
+
+    fn window() -> (jiff::Timestamp, jiff::Timestamp) {
+        ("2024-04-20T00:00:00Z".parse().unwrap(), "2024-04-25T00:00:00Z".parse().unwrap())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pages_are_followed_at_most_two_per_second() {
+        // Virtual time (tokio's paused clock): the pacing is observed, not waited for.
+        let stamps: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
+        let events = seed_events();
+        let (first, rest) = events.split_at(3);
+        let (first, rest) = (first.to_vec(), rest.to_vec());
+        let s1 = stamps.clone();
+        let s2 = stamps.clone();
+        let s3 = stamps.clone();
+        let p1 = mock!(aws_sdk_cloudtrail::Client::lookup_events)
+            .match_requests(|r| {
+                r.next_token().is_none() && r.lookup_attributes()[0].attribute_value() == "kms.amazonaws.com"
+            })
+            .then_compute_output(move |_| {
+                s1.lock().unwrap().push(tokio::time::Instant::now());
+                LookupEventsOutput::builder().set_events(Some(first.clone())).next_token("t2").build()
+            });
+        let p2 = mock!(aws_sdk_cloudtrail::Client::lookup_events)
+            .match_requests(|r| r.next_token() == Some("t2"))
+            .then_compute_output(move |_| {
+                s2.lock().unwrap().push(tokio::time::Instant::now());
+                LookupEventsOutput::builder().set_events(Some(rest.clone())).next_token("t3").build()
+            });
+        let p3 = mock!(aws_sdk_cloudtrail::Client::lookup_events)
+            .match_requests(|r| r.next_token() == Some("t3"))
+            .then_compute_output(move |_| {
+                s3.lock().unwrap().push(tokio::time::Instant::now());
+                LookupEventsOutput::builder().build()
+            });
+        let m = with_cloudtrail(&[&p1, &p2, &p3]);
+        let (start, end) = window();
+        let mut agg = Aggregator::new(Window::default());
+        let lookup = lookup_kms_events(&m, "us-west-2", start, end, LOOKUP_INTERVAL, &mut |r| agg.add(&r)).await;
+        assert_eq!((lookup.requests, lookup.events), (3, 5));
+        assert!(lookup.gap.is_none());
+        let stamps = stamps.lock().unwrap();
+        assert_eq!(stamps.len(), 3);
+        for pair in stamps.windows(2) {
+            assert!(pair[1] - pair[0] >= LOOKUP_INTERVAL, "requests closer than 500 ms: {:?}", pair[1] - pair[0]);
+        }
+        let report = agg.finish(vec![], Default::default(), vec![], None);
+        assert_eq!(report.clusters[0].cluster_name, "prod-api");
+        assert_eq!(report.clusters[0].tasks_started, 1);
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried() {
+        let rule = mock!(aws_sdk_cloudtrail::Client::lookup_events)
+            .sequence()
+            .http_status(400, Some(json_error("ThrottlingException", "Rate exceeded")))
+            .output(|| LookupEventsOutput::builder().set_events(Some(seed_events())).build())
+            .build();
+        let m = with_cloudtrail(&[&rule]);
+        let (start, end) = window();
+        let mut n = 0;
+        let lookup = lookup_kms_events(&m, "us-west-2", start, end, Duration::ZERO, &mut |_| n += 1).await;
+        assert_eq!(rule.num_calls(), 2, "one throttled attempt, retried once");
+        assert!(lookup.gap.is_none());
+        assert_eq!(n, 5);
+    }
+
+    #[tokio::test]
+    async fn denied_lookup_is_a_gap() {
+        let rule = mock!(aws_sdk_cloudtrail::Client::lookup_events)
+            .sequence()
+            .http_status(
+                400,
+                Some(json_error("AccessDeniedException", "not authorized to perform: cloudtrail:LookupEvents")),
+            )
+            .build();
+        let m = with_cloudtrail(&[&rule]);
+        let (start, end) = window();
+        let lookup = lookup_kms_events(&m, "us-west-2", start, end, Duration::ZERO, &mut |_| {}).await;
+        let gap = lookup.gap.unwrap();
+        assert_eq!((gap.operation.as_str(), gap.code.as_str()), ("cloudtrail:LookupEvents", "AccessDeniedException"));
+        let report = Aggregator::new(Window::default()).finish(vec![], Default::default(), vec![gap], None);
+        assert_eq!(report.exit_code, 3);
+    }
 }

@@ -15,6 +15,7 @@ mod cluster_not_found;
 mod cluster_unreadable;
 mod custom_key_store;
 mod grant_quota;
+mod key_alarm;
 mod key_manager;
 mod key_material_expiry;
 mod key_not_found;
@@ -75,6 +76,7 @@ pub static REGISTRY: &[Check] = &[
     Check { meta: &key_material_expiry::META, evaluate: key_material_expiry::evaluate },
     Check { meta: &custom_key_store::META, evaluate: custom_key_store::evaluate },
     Check { meta: &pinned_key::META, evaluate: pinned_key::evaluate },
+    Check { meta: &key_alarm::META, evaluate: key_alarm::evaluate },
 ];
 
 /// Knobs the user sets that change what a check concludes.

@@ -6,6 +6,8 @@
 //! at it, and records whatever it could not read as a
 //! [`Gap`](crate::inventory::Gap) in the [`Inventory`] instead of failing.
 
+mod alarms;
+pub mod cloudtrail;
 mod ecs;
 mod error;
 mod kms;
@@ -32,6 +34,8 @@ pub struct Scope {
     pub services: Vec<String>,
     /// Do not read services at all (`--no-services`).
     pub skip_services: bool,
+    /// Also read the CloudWatch alarm set-up (`--alarms`).
+    pub alarms: bool,
 }
 
 /// How hard to push.
@@ -52,6 +56,9 @@ impl Default for CollectOptions {
 pub trait Clients: Send + Sync {
     fn ecs(&self, region: &str) -> aws_sdk_ecs::Client;
     fn kms(&self, region: &str) -> aws_sdk_kms::Client;
+    fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client;
+    fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client;
+    fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client;
 }
 
 /// Real clients from one shared SDK configuration, one per service and Region.
@@ -64,6 +71,12 @@ pub struct SdkClients {
 impl SdkClients {
     pub fn new(config: SdkConfig) -> Self {
         Self { config, ecs: Mutex::default(), kms: Mutex::default() }
+    }
+
+    /// The shared configuration with `region` (for the services used once
+    /// per Region, which need no cache).
+    fn regional(&self, region: &str) -> SdkConfig {
+        self.config.to_builder().region(aws_config::Region::new(region.to_string())).build()
     }
 }
 
@@ -79,6 +92,18 @@ impl Clients for SdkClients {
                 aws_sdk_ecs::Client::from_conf(conf)
             })
             .clone()
+    }
+
+    fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+        aws_sdk_cloudtrail::Client::new(&self.regional(region))
+    }
+
+    fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&self.regional(region))
+    }
+
+    fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.regional(region))
     }
 
     fn kms(&self, region: &str) -> aws_sdk_kms::Client {
@@ -208,8 +233,41 @@ pub async fn collect(
     for (arn, details) in kms::details_all(&run, plans.into_values().collect()).await {
         inventory.key_details.insert(arn, details);
     }
+    if scope.alarms {
+        let regions: BTreeSet<String> = inventory.clusters.iter().map(|c| c.region.clone()).collect();
+        inventory.alarms = alarms::alarms_all(&run, regions.into_iter().collect()).await.into_iter().collect();
+    }
     inventory.api_calls = run.calls.into_inner().unwrap_or_else(|e| e.into_inner());
     let total: u64 = inventory.api_calls.values().sum();
     tracing::info!(total, calls = ?inventory.api_calls, "AWS requests made");
     inventory
+}
+
+/// For `audit`: the clusters configured with each Fargate key, by key ARN
+/// (bare ids and aliases normalised as for `check`), with the gaps met.
+pub async fn cluster_keys(
+    clients: &dyn Clients,
+    regions: &[String],
+    concurrency: usize,
+) -> (BTreeMap<String, BTreeSet<String>>, Vec<crate::inventory::Gap>) {
+    let run = Run { clients, concurrency: concurrency.max(1), calls: Mutex::default() };
+    let mut gaps = Vec::new();
+    let mut targets: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (region, result) in ecs::list_all(&run, regions).await {
+        match result {
+            Ok(arns) => targets.entry(region).or_default().extend(arns),
+            Err(gap) => gaps.push(gap),
+        }
+    }
+    let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for cluster in ecs::describe_all(&run, targets).await {
+        if let ClusterLookup::Unreadable { gap } = &cluster.lookup {
+            gaps.push(gap.clone());
+        }
+        for (_, reference) in ecs::key_lookups(&cluster) {
+            map.entry(reference).or_default().insert(cluster.name.clone());
+        }
+    }
+    gaps.dedup();
+    (map, gaps)
 }

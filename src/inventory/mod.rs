@@ -54,6 +54,9 @@ pub struct Inventory {
     /// find has no entry.
     #[serde(default)]
     pub key_details: BTreeMap<String, KeyDetails>,
+    /// CloudWatch alarm set-up by Region, read with `--alarms` only.
+    #[serde(default)]
+    pub alarms: BTreeMap<String, Fact<AlarmFacts>>,
     /// Facts about the scope itself that could not be read (for example
     /// ListClusters denied in one region): the run cannot claim "all pass".
     #[serde(default)]
@@ -74,6 +77,7 @@ impl Inventory {
             clusters: Vec::new(),
             keys: BTreeMap::new(),
             key_details: BTreeMap::new(),
+            alarms: BTreeMap::new(),
             gaps: Vec::new(),
         }
     }
@@ -413,6 +417,36 @@ pub struct Rotation {
     pub period_days: Option<i32>,
     #[serde(default)]
     pub next_rotation: Option<Timestamp>,
+}
+
+/// What watches for KMS errors in one Region.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmFacts {
+    /// CloudWatch Logs log groups that trails deliver to.
+    pub trail_log_groups: Vec<String>,
+    pub metric_filters: Vec<MetricFilter>,
+    pub alarms: Vec<MetricAlarm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricFilter {
+    pub name: String,
+    pub log_group: String,
+    pub pattern: String,
+    /// (namespace, metric name) of each metric transformation.
+    pub metrics: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricAlarm {
+    pub name: String,
+    pub namespace: String,
+    pub metric_name: String,
+    pub actions_enabled: bool,
+    pub alarm_actions: Vec<String>,
 }
 
 /// A fact that could not be read, and why.

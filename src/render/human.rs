@@ -12,16 +12,26 @@ use colored::{ColoredString, Colorize};
 use crate::finding::{Severity, Verdict};
 use crate::report::{ClusterReport, Report};
 
-struct Paint {
+/// Colors text when, and only when, color is on.
+pub(super) struct Paint {
     color: bool,
 }
 
 impl Paint {
-    fn apply(&self, text: &str, f: impl Fn(&str) -> ColoredString) -> String {
+    pub(super) fn new(color: bool) -> Self {
+        if color {
+            // colored consults the environment and the terminal on its own;
+            // the caller has already decided, so make colored agree.
+            colored::control::set_override(true);
+        }
+        Self { color }
+    }
+
+    pub(super) fn apply(&self, text: &str, f: impl Fn(&str) -> ColoredString) -> String {
         if self.color { f(text).to_string() } else { text.to_string() }
     }
 
-    fn verdict(&self, v: Verdict) -> String {
+    pub(super) fn verdict(&self, v: Verdict) -> String {
         let label = format!("{:<7}", v.as_str().to_uppercase());
         match v {
             Verdict::Pass => self.apply(&label, |s| s.green().bold()),
@@ -36,12 +46,7 @@ impl Paint {
 }
 
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    if color {
-        // colored consults the environment and the terminal on its own; the
-        // caller has already decided, so make colored agree.
-        colored::control::set_override(true);
-    }
-    let p = Paint { color };
+    let p = Paint::new(color);
     for gap in &report.gaps {
         writeln!(out, "{} {}", p.verdict(Verdict::Unknown), gap.describe())?;
     }

@@ -2,6 +2,7 @@
 //! to any [`Write`]. They decide presentation only; verdicts come from the
 //! report.
 
+mod audit;
 mod human;
 mod json;
 
@@ -28,5 +29,18 @@ pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write)
     match format {
         Format::Human => human(report, color, out),
         Format::Json => json(report, out),
+    }
+}
+
+/// Writes an audit report in `format`.
+pub fn render_audit(
+    report: &crate::audit::AuditReport,
+    format: Format,
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Human => audit::human(report, color, out),
+        Format::Json => audit::json(report, out),
     }
 }

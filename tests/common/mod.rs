@@ -16,13 +16,32 @@ pub struct Emulator {
     _child: Child,
 }
 
+/// The Python of the emulator's virtualenv (MOTO_PYTHON overrides it).
+pub fn python() -> PathBuf {
+    std::env::var_os("MOTO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+}
+
+/// Runs one of the tests/emulator/*.py seeding scripts against the emulator
+/// and returns what it printed.
+pub fn seed_script(script: &str, args: &[&str]) -> String {
+    let out = Command::new(python())
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/emulator").join(script))
+        .arg(&emulator().endpoint)
+        .args(args)
+        .output()
+        .expect("run the seeding script");
+    assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// The emulator for this test binary, started on first use.
 pub fn emulator() -> &'static Emulator {
     static EMULATOR: OnceLock<Emulator> = OnceLock::new();
     EMULATOR.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let python =
-            std::env::var_os("MOTO_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv/bin/python"));
+        let python = python();
         assert!(
             python.exists(),
             "no emulator: {} is missing. Run `make venv` (or `make test`), or set MOTO_PYTHON.",
