@@ -35,7 +35,7 @@ pub(crate) mod testing;
 
 use jiff::Timestamp;
 
-use crate::finding::{Finding, Severity, Verdict};
+use crate::finding::{Finding, Verdict};
 use crate::inventory::{
     Arn, Cluster, ClusterLookup, Deployment, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, KeyUsage,
     Platform, Service, Usage,
@@ -388,16 +388,6 @@ impl<'a> UsageCtx<'a> {
             cmd.push_str("\n(then redeploy each service: the new key applies only to new deployments)");
         }
         cmd
-    }
-}
-
-/// The severity a verdict effect is reported with, for checks that need to
-/// build a finding by hand.
-pub fn severity_for(verdict: Verdict) -> Severity {
-    match verdict {
-        Verdict::Pass => Severity::Info,
-        Verdict::Unknown => Severity::Warning,
-        Verdict::Fail => Severity::Error,
     }
 }
 

@@ -9,10 +9,13 @@ disabled key it was deployed with (its scale-outs and replacements fail).
 Usage: seed_demo.py ENDPOINT_URL
 """
 
-import json
+import os
 import sys
 
 import boto3
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from key_policies import fargate_policy, root_only_policy  # noqa: E402
 
 REGION = "us-east-1"
 
@@ -29,26 +32,8 @@ def main(endpoint: str) -> None:
     account = "123456789012"
     everyone = ["prod-api", "payments", "batch", "reporting", "tools", "checkout"]
 
-    def fargate_policy(clusters: list) -> str:
-        """The key policy statements AWS documents for Fargate ephemeral storage."""
-        context = {
-            "kms:EncryptionContext:aws:ecs:clusterAccount": [account],
-            "kms:EncryptionContext:aws:ecs:clusterName": clusters,
-        }
-        return json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
-             "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
-            {"Sid": "Allow generate data key access for Fargate tasks.", "Effect": "Allow",
-             "Principal": {"Service": "fargate.amazonaws.com"}, "Action": ["kms:GenerateDataKeyWithoutPlaintext"],
-             "Condition": {"StringEquals": context}, "Resource": "*"},
-            {"Sid": "Allow grant creation permission for Fargate tasks.", "Effect": "Allow",
-             "Principal": {"Service": "fargate.amazonaws.com"}, "Action": ["kms:CreateGrant"],
-             "Condition": {"StringEquals": context, "ForAllValues:StringEquals": {"kms:GrantOperations": ["Decrypt"]}},
-             "Resource": "*"},
-        ]})
-
     def key(description: str, policy: str = None) -> dict:
-        kwargs = {"Description": description, "Policy": policy or fargate_policy(everyone)}
+        kwargs = {"Description": description, "Policy": policy or fargate_policy(account, everyone)}
         return kms.create_key(**kwargs)["KeyMetadata"]
 
     healthy = key("prod-api Fargate storage")
@@ -58,9 +43,7 @@ def main(endpoint: str) -> None:
     kms.schedule_key_deletion(KeyId=doomed["KeyId"], PendingWindowInDays=7)
     # Enabled and healthy, but its policy only delegates to the account:
     # Fargate is not let in, so every launch in "orders" fails.
-    locked = key("orders Fargate storage", policy=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}]}))
+    locked = key("orders Fargate storage", policy=root_only_policy(account))
     exec_key = key("ECS Exec sessions")
     kms.disable_key(KeyId=exec_key["KeyId"])
     gone = "arn:aws:kms:us-east-1:123456789012:key/0000aaaa-0000-0000-0000-EXAMPLE00000"
