@@ -767,3 +767,21 @@ mod lookup {
         assert_eq!(report.exit_code, 3);
     }
 }
+
+#[tokio::test]
+async fn audit_maps_keys_to_the_clusters_configured_with_them() {
+    // Two clusters on one key (by ARN and by bare id), one on another.
+    let list = mock!(aws_sdk_ecs::Client::list_clusters).then_output(|| {
+        ListClustersOutput::builder()
+            .cluster_arns("arn:aws:ecs:us-east-1:123456789012:cluster/a")
+            .cluster_arns("arn:aws:ecs:us-east-1:123456789012:cluster/b")
+            .cluster_arns("arn:aws:ecs:us-east-1:123456789012:cluster/c")
+            .build()
+    });
+    let clusters = vec![cluster("a", Some(KEY)), cluster("b", Some(KEY_ID)), cluster("c", Some(OLD_KEY))];
+    let m = mocks(&[&list, &describe_clusters(clusters)], &[]);
+    let (map, gaps) = ecs_key_preflight::collect::cluster_keys(&m, &[REGION.to_string()], 4).await;
+    assert!(gaps.is_empty());
+    assert_eq!(map[KEY].iter().collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(map[OLD_KEY].iter().collect::<Vec<_>>(), ["c"]);
+}

@@ -138,8 +138,10 @@ impl<'a> ClusterCtx<'a> {
         self.inventory.collected_at
     }
 
-    /// The cluster's key usages, each with the key record it points at. Empty
-    /// when the cluster was not found or could not be read.
+    /// The cluster's key usages, then the keys pinned on its services'
+    /// running deployments (where they differ from the cluster's), each with
+    /// the key record it points at. Empty when the cluster was not found or
+    /// could not be read.
     pub fn usages(&self) -> impl Iterator<Item = UsageCtx<'a>> + use<'a> {
         let usages: &'a [KeyUsage] = match &self.cluster.lookup {
             ClusterLookup::Found { key_usages, .. } => key_usages,
