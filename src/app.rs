@@ -61,7 +61,9 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
     };
     let report = Report::build(&inventory, checks::run(&inventory, &options));
     let color = use_color(args.out.color, args.out.output.is_some());
-    finish(&args.out, render::render(&report, args.out.format, color, &mut output).and_then(|()| output.flush()))?;
+    let render_options = render::RenderOptions { color, grant_quota: options.grant_quota };
+    let written = render::render(&report, args.out.format, render_options, &mut output).and_then(|()| output.flush());
+    finish(&args.out, written)?;
     Ok(report.exit_code)
 }
 
@@ -89,6 +91,9 @@ pub async fn audit(args: AuditArgs) -> Result<u8, AppError> {
         t.as_deref().map(|t| audit::parse_time(t, now)).transpose().map_err(AppError::Usage)
     };
     let (since, until) = (parse(&args.since)?, parse(&args.until)?);
+    if matches!(args.out.format, render::Format::Junit | render::Format::Prometheus) {
+        return Err(AppError::Usage("audit writes human or json reports only".into()));
+    }
     let mut output = open_output(args.out.output.as_deref(), "report")?;
 
     let report = match &args.from {

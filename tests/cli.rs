@@ -192,3 +192,22 @@ fn output_file_receives_the_report() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("FAIL") && text.contains("payments"), "{text}");
 }
+
+#[test]
+fn machine_formats_keep_the_exit_code() {
+    // (format, text the output must contain)
+    let cases = [
+        ("junit", "<testsuites name=\"ecs-key-preflight\""),
+        ("prometheus", "ecs_key_preflight_run_exit_code 1"),
+        ("json", "\"exit_code\": 1"),
+    ];
+    for (format, text) in cases {
+        let out =
+            bin().args(["check", "--format", format, "--inventory"]).arg(fixture("estate.json")).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains(text), "{format}");
+    }
+    let out = bin().args(["audit", "--format", "junit", "--from", "-"]).write_stdin("").output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("human or json"));
+}

@@ -20,7 +20,8 @@ fn report(fixture_name: &str) -> Report {
 
 fn rendered(report: &Report, format: Format) -> String {
     let mut out = Vec::new();
-    render::render(report, format, false, &mut out).unwrap();
+    let options = render::RenderOptions { color: false, grant_quota: 50_000 };
+    render::render(report, format, options, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -45,6 +46,39 @@ fn json_estate() {
 }
 
 #[test]
+fn junit_estate() {
+    insta::assert_snapshot!(rendered(&report("estate.json"), Format::Junit));
+}
+
+#[test]
+fn prometheus_estate() {
+    insta::assert_snapshot!(rendered(&report("estate.json"), Format::Prometheus));
+}
+
+#[test]
+fn prometheus_lines_are_well_formed() {
+    // Every sample line is NAME{labels} VALUE with a numeric value, and every
+    // metric has HELP and TYPE.
+    let text = rendered(&report("estate.json"), Format::Prometheus);
+    let mut typed = std::collections::HashSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            typed.insert(rest.split(' ').next().unwrap().to_string());
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let (name_labels, value) = line.rsplit_once(' ').unwrap();
+        value.parse::<f64>().unwrap_or_else(|_| panic!("{line}"));
+        let name = name_labels.split('{').next().unwrap();
+        assert!(typed.contains(name), "{name} has no TYPE");
+    }
+    assert!(text.contains("ecs_key_preflight_key_deletion_seconds{key=\"arn:aws:kms:us-east-1:123456789012:key/pendaaaa-0000-0000-0000-EXAMPLE00002\"} 604800"));
+    assert!(text.contains("ecs_key_preflight_cluster_verdict{cluster=\"payments\",region=\"us-east-1\"} 1"));
+}
+
+#[test]
 fn json_all_pass() {
     insta::assert_snapshot!(rendered(&report("all-pass.json"), Format::Json));
 }
@@ -64,6 +98,21 @@ struct JsonReport {
     gaps: Vec<JsonGap>,
     clusters: Vec<JsonCluster>,
     failing_keys: Vec<JsonFailingKey>,
+    keys: Vec<JsonKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonKey {
+    key_arn: String,
+    key_state: Option<String>,
+    deletion_date: Option<String>,
+    valid_to: Option<String>,
+    grants: Option<u64>,
+    fargate_grants: Option<u64>,
+    rotation_enabled: Option<bool>,
+    clusters: Vec<String>,
 }
 
 #[derive(Deserialize)]

@@ -5,6 +5,8 @@
 mod audit;
 mod human;
 mod json;
+mod junit;
+mod prometheus;
 
 use std::io::{self, Write};
 
@@ -22,13 +24,28 @@ pub enum Format {
     Human,
     /// The versioned JSON contract of docs/output.md.
     Json,
+    /// JUnit XML: one test case per cluster (check only).
+    Junit,
+    /// Prometheus text format: verdicts and key forecasts (check only).
+    Prometheus,
 }
 
-/// Writes `report` in `format`. `color` only affects the human format.
-pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
+/// How to render beyond the format itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    /// Escape codes in the human format.
+    pub color: bool,
+    /// The grant quota the run assumed, reported by the Prometheus format.
+    pub grant_quota: u64,
+}
+
+/// Writes `report` in `format`.
+pub fn render(report: &Report, format: Format, options: RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     match format {
-        Format::Human => human(report, color, out),
+        Format::Human => human(report, options.color, out),
         Format::Json => json(report, out),
+        Format::Junit => junit::render(report, out),
+        Format::Prometheus => prometheus::render(report, options.grant_quota, out),
     }
 }
 
@@ -41,6 +58,7 @@ pub fn render_audit(
 ) -> io::Result<()> {
     match format {
         Format::Human => audit::human(report, color, out),
-        Format::Json => audit::json(report, out),
+        // The audit report is JSON for every machine format.
+        Format::Json | Format::Junit | Format::Prometheus => audit::json(report, out),
     }
 }

@@ -45,6 +45,26 @@ pub struct Report {
     /// Every key that makes something fail, with what depends on it: the
     /// blast radius, for deciding what to fix first.
     pub failing_keys: Vec<FailingKey>,
+    /// Every described key in use, with the dates and counts that forecast
+    /// failures (for cron reports and monitoring).
+    pub keys: Vec<KeyReport>,
+}
+
+/// One key in use, as a forecast: what will break it, and when.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyReport {
+    pub key_arn: String,
+    pub key_state: Option<String>,
+    /// `PendingDeletion`: when the key is deleted.
+    pub deletion_date: Option<Timestamp>,
+    /// Imported key material: when it expires.
+    pub valid_to: Option<Timestamp>,
+    /// Grants on the key, when ListGrants was read.
+    pub grants: Option<u64>,
+    pub fargate_grants: Option<u64>,
+    pub rotation_enabled: Option<bool>,
+    /// Clusters that use it (their own setting or a service's deployment).
+    pub clusters: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -230,9 +250,63 @@ impl Report {
             summary,
             gaps: inventory.gaps.clone(),
             failing_keys: dependents::failing_keys(inventory, &clusters),
+            keys: key_reports(inventory),
             clusters,
         }
     }
+}
+
+fn key_reports(inventory: &Inventory) -> Vec<KeyReport> {
+    use crate::inventory::Fact;
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut users: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for c in &inventory.clusters {
+        let ClusterLookup::Found { key_usages, .. } = &c.lookup else { continue };
+        let pinned = c
+            .services()
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|s| &s.deployments)
+            .filter_map(|d| d.ephemeral_storage_key.as_ref());
+        for u in key_usages.iter().chain(pinned) {
+            if let Some(KeyLookup::Found { metadata }) = inventory.key_for(u).map(|k| &k.describe) {
+                users.entry(metadata.arn.as_str()).or_default().insert(c.name.as_str());
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    inventory
+        .keys
+        .values()
+        .filter_map(|k| match &k.describe {
+            KeyLookup::Found { metadata } => Some(metadata),
+            _ => None,
+        })
+        .filter(|m| seen.insert(m.arn.clone()))
+        .map(|m| {
+            let details = inventory.key_details.get(&m.arn);
+            let grants = details.and_then(|d| match &d.grants {
+                Fact::Read { value } => Some(value),
+                _ => None,
+            });
+            KeyReport {
+                key_arn: m.arn.clone(),
+                key_state: m.key_state.clone(),
+                deletion_date: m.deletion_date,
+                valid_to: m.valid_to,
+                grants: grants.map(|g| g.total),
+                fargate_grants: grants.map(|g| g.fargate),
+                rotation_enabled: details.and_then(|d| match &d.rotation {
+                    Fact::Read { value } => Some(value.enabled),
+                    _ => None,
+                }),
+                clusters: users
+                    .get(m.arn.as_str())
+                    .map(|s| s.iter().map(|c| c.to_string()).collect())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

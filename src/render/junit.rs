@@ -1,0 +1,56 @@
+//! `--format junit`: JUnit XML, which CI systems show as test results. One
+//! test case per cluster: a failure for *fail*, an error for *unknown*
+//! (it could not be verified), success for *pass*; the findings are the
+//! output.
+
+use std::io::{self, Write};
+
+use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
+
+use crate::finding::{Severity, Verdict};
+use crate::report::Report;
+
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut suite = TestSuite::new("ecs-key-preflight");
+    for gap in &report.gaps {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(gap.describe());
+        suite.add_test_case(TestCase::new(format!("scope {}", gap.resource), status));
+    }
+    for c in &report.clusters {
+        let worst = c.findings.iter().find(|f| f.verdict == c.verdict && f.verdict != Verdict::Pass);
+        let mut status = match c.verdict {
+            Verdict::Pass => TestCaseStatus::success(),
+            Verdict::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+            Verdict::Unknown => TestCaseStatus::non_success(NonSuccessKind::Error),
+        };
+        if let Some(f) = worst {
+            status.set_message(format!("[{}] {}", f.check, f.message));
+            status.set_type(f.check);
+        }
+        let text: Vec<String> = c
+            .findings
+            .iter()
+            .filter(|f| f.severity > Severity::Info || f.verdict != Verdict::Pass)
+            .map(|f| {
+                let fix = f
+                    .remediation
+                    .as_deref()
+                    .map(|r| format!("\n  fix: {}", r.replace('\n', "\n       ")))
+                    .unwrap_or_default();
+                format!("{} [{}] {}{fix}", f.verdict.as_str(), f.check, f.message)
+            })
+            .collect();
+        if !text.is_empty() {
+            status.set_description(text.join("\n"));
+        }
+        let mut case = TestCase::new(c.cluster_name.clone(), status);
+        case.set_classname(format!("ecs-key-preflight.{}", c.region));
+        suite.add_test_case(case);
+    }
+    let mut junit = JUnit::new("ecs-key-preflight");
+    junit.add_test_suite(suite);
+    let xml = junit.to_string().map_err(io::Error::other)?;
+    out.write_all(xml.as_bytes())?;
+    writeln!(out)
+}
