@@ -203,8 +203,10 @@ impl Aggregator {
             }
             Classified::Lifecycle(e) => {
                 self.counts.lifecycle += 1;
-                if let Some(key) = e.key.clone() {
-                    self.lifecycle.push((key, e));
+                // DisconnectCustomKeyStore names a store, not a key: it is
+                // listed under the store.
+                if let Some(subject) = e.key.clone().or_else(|| e.detail.clone()) {
+                    self.lifecycle.push((subject, e));
                 }
             }
             Classified::Ignored => {}

@@ -166,3 +166,20 @@ fn parse_time_table() {
         }
     }
 }
+
+#[test]
+fn store_disconnection_is_listed_under_the_store() {
+    let event = serde_json::json!({
+        "eventSource": "kms.amazonaws.com",
+        "eventName": "DisconnectCustomKeyStore",
+        "eventTime": "2024-04-24T16:00:00Z",
+        "userIdentity": {"arn": "arn:aws:sts::123456789012:assumed-role/Admin/alice"},
+        "requestParameters": {"customKeyStoreId": "cks-1234567890abcdef0"}
+    });
+    let mut agg = Aggregator::new(Window::default());
+    agg.add(&event);
+    let r = agg.finish(vec![], source::ReadStats::default(), vec![], None);
+    assert_eq!(r.keys.len(), 1);
+    assert_eq!(r.keys[0].key, "custom key store cks-1234567890abcdef0");
+    assert_eq!(r.keys[0].lifecycle[0].event_name, "DisconnectCustomKeyStore");
+}
