@@ -179,6 +179,7 @@ pub async fn collect(
     inventory.clusters = ecs::describe_all(&run, targets).await;
     inventory.clusters.sort_by(|a, b| (&a.region, &a.name, &a.arn).cmp(&(&b.region, &b.name, &b.arn)));
     inventory.clusters.dedup_by(|a, b| a.arn.is_some() && a.arn == b.arn);
+    drop_missing_found_elsewhere(&mut inventory.clusters, &scope.clusters);
 
     // Services and their deployments: the keys that scale-outs and
     // replacements of running services will really use.
@@ -243,6 +244,18 @@ pub async fn collect(
     inventory
 }
 
+/// A bare cluster name is looked for in every Region in scope: it is missing
+/// only if no Region has it, so its MISSING answers from the other Regions
+/// are dropped once one Region found it.
+fn drop_missing_found_elsewhere(clusters: &mut Vec<crate::inventory::Cluster>, requested: &[String]) {
+    let found: BTreeSet<String> =
+        clusters.iter().filter(|c| matches!(c.lookup, ClusterLookup::Found { .. })).map(|c| c.name.clone()).collect();
+    let names: BTreeSet<&String> = requested.iter().filter(|r| Arn::parse(r).is_none()).collect();
+    clusters.retain(|c| {
+        !(matches!(c.lookup, ClusterLookup::Missing { .. }) && names.contains(&c.name) && found.contains(&c.name))
+    });
+}
+
 /// For `audit`: the clusters configured with each Fargate key, by key ARN
 /// (bare ids and aliases normalised as for `check`), with the gaps met.
 pub async fn cluster_keys(
@@ -270,4 +283,35 @@ pub async fn cluster_keys(
     }
     gaps.dedup();
     (map, gaps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Cluster;
+
+    fn cluster(name: &str, region: &str, found: bool) -> Cluster {
+        let lookup = if found {
+            ClusterLookup::Found { status: "ACTIVE".into(), key_usages: vec![] }
+        } else {
+            ClusterLookup::Missing { reason: "MISSING".into(), detail: None }
+        };
+        Cluster { name: name.into(), arn: None, region: region.into(), lookup, services: None }
+    }
+
+    #[test]
+    fn missing_only_when_no_region_has_it() {
+        let mut clusters = vec![
+            cluster("prod", "us-east-1", true),
+            cluster("prod", "eu-west-1", false),
+            cluster("gone", "us-east-1", false),
+            cluster("gone", "eu-west-1", false),
+        ];
+        drop_missing_found_elsewhere(&mut clusters, &["prod".into(), "gone".into()]);
+        let left: Vec<(&str, &str, bool)> = clusters
+            .iter()
+            .map(|c| (c.name.as_str(), c.region.as_str(), matches!(c.lookup, ClusterLookup::Found { .. })))
+            .collect();
+        assert_eq!(left, [("prod", "us-east-1", true), ("gone", "us-east-1", false), ("gone", "eu-west-1", false)]);
+    }
 }
