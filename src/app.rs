@@ -32,7 +32,9 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
     if !args.services.is_empty() && args.clusters.len() != 1 {
         return Err(AppError::Usage("--service needs exactly one --cluster".into()));
     }
-    // Open outputs first: a bad path should fail before minutes of collection.
+    // Read the configuration and open outputs first: a bad file or path
+    // should fail before minutes of collection.
+    let config = load_config(&args)?;
     let mut output = open_output(args.out.output.as_deref(), "report")?;
     let inventory = match &args.inventory {
         Some(path) => load_inventory(path)?,
@@ -59,12 +61,27 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
         grant_warn_percent: u64::from(args.grant_warn_percent),
         require_rotation: args.require_rotation,
     };
-    let report = Report::build(&inventory, checks::run(&inventory, &options));
+    let report = Report::build_with(&inventory, checks::run(&inventory, &options), &config.suppress);
     let color = use_color(args.out.color, args.out.output.is_some());
     let render_options = render::RenderOptions { color, grant_quota: options.grant_quota };
     let written = render::render(&report, args.out.format, render_options, &mut output).and_then(|()| output.flush());
     finish(&args.out, written)?;
     Ok(report.exit_code)
+}
+
+fn load_config(args: &CheckArgs) -> Result<crate::config::Config, AppError> {
+    let path = match (&args.config, args.no_config) {
+        (_, true) => return Ok(crate::config::Config::default()),
+        (Some(path), _) => path.clone(),
+        (None, false) => {
+            let default = std::path::PathBuf::from(crate::config::DEFAULT_FILE);
+            if !default.exists() {
+                return Ok(crate::config::Config::default());
+            }
+            default
+        }
+    };
+    crate::config::load(&path).map_err(|reason| AppError::Config { path, reason })
 }
 
 /// Maps a render result to the run's outcome.

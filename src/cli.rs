@@ -91,6 +91,15 @@ pub struct CheckArgs {
     #[arg(long)]
     pub require_rotation: bool,
 
+    /// Suppressions file (accepted risks, each with a reason and an expiry).
+    /// Default: ecs-key-preflight.toml in the working directory, when it exists.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any suppressions file.
+    #[arg(long)]
+    pub no_config: bool,
+
     /// Also write the collected facts to FILE (JSON), for --inventory or a bug report.
     #[arg(long, value_name = "FILE")]
     pub save_inventory: Option<PathBuf>,

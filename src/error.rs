@@ -15,6 +15,8 @@ pub enum AppError {
     NoRegion,
     #[error("no usable AWS credentials: {0}")]
     NoCredentials(String),
+    #[error("invalid configuration {}: {reason}", path.display())]
+    Config { path: PathBuf, reason: String },
     #[error("cannot read inventory {}: {reason}", path.display())]
     Inventory { path: PathBuf, reason: String },
     #[error("cannot write {what} {}: {source}", path.display())]
@@ -35,6 +37,7 @@ impl AppError {
                 "set AWS_PROFILE or pass --profile (run `aws sso login` for SSO profiles), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
             ),
             AppError::Inventory { .. } => Some("an inventory is the JSON written by --save-inventory"),
+            AppError::Config { .. } => Some("see docs/configuration.md; --no-config ignores the file"),
             AppError::Write { .. } | AppError::Usage(_) => None,
             AppError::Source(_) => {
                 Some("--from takes a CloudTrail log file (.json or .json.gz), a directory of them, JSON lines, or -")

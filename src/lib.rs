@@ -10,6 +10,7 @@ pub mod audit;
 pub mod checks;
 pub mod cli;
 pub mod collect;
+pub mod config;
 pub mod error;
 pub mod finding;
 pub mod inventory;

@@ -211,3 +211,84 @@ fn machine_formats_keep_the_exit_code() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("human or json"));
 }
+
+#[test]
+fn suppressions_take_accepted_findings_out_of_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ecs-key-preflight.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[suppress]]
+check = "key-policy"
+cluster = "partner"
+reason = "cross-account key; policy reviewed by the partner team"
+expires = 2027-06-30
+
+[[suppress]]
+check = "key-state"
+cluster = "payments"
+reason = "was accepted until the migration"
+expires = 2026-11-01
+
+[[suppress]]
+check = "key-type"
+cluster = "nowhere"
+reason = "left over"
+"#,
+    )
+    .unwrap();
+    // Picked up from the working directory.
+    let (_, report) = run_json(
+        bin().current_dir(dir.path()).args(["check", "--format", "json", "--inventory"]).arg(fixture("estate.json")),
+    );
+    let partner = report["clusters"].as_array().unwrap().iter().find(|c| c["cluster_name"] == "partner").unwrap();
+    assert_eq!(partner["verdict"], "pass", "its only unknown was accepted");
+    assert_eq!(partner["suppressed"][0]["check"], "key-policy");
+    assert_eq!(
+        partner["suppressed"][0]["suppressed_because"],
+        "cross-account key; policy reviewed by the partner team"
+    );
+    let payments = report["clusters"].as_array().unwrap().iter().find(|c| c["cluster_name"] == "payments").unwrap();
+    assert_eq!(payments["verdict"], "fail", "an expired suppression no longer applies");
+    let statuses: Vec<&str> =
+        report["suppressions"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["applied", "expired", "unused"]);
+    // --no-config ignores it.
+    let (_, plain) = run_json(
+        bin()
+            .current_dir(dir.path())
+            .args(["check", "--no-config", "--format", "json", "--inventory"])
+            .arg(fixture("estate.json")),
+    );
+    let partner = plain["clusters"].as_array().unwrap().iter().find(|c| c["cluster_name"] == "partner").unwrap();
+    assert_eq!(partner["verdict"], "unknown");
+    // The human report says what was accepted, and what is stale.
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["check", "--color", "never", "--inventory"])
+        .arg(fixture("estate.json"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("~ suppressed [key-policy]"), "{stdout}");
+    assert!(
+        stdout
+            .contains("suppression of key-state on payments (was accepted until the migration) expired on 2026-11-01"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("suppression of key-type on nowhere (left over) matched no finding"), "{stdout}");
+}
+
+#[test]
+fn bad_configuration_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("custom.toml");
+    std::fs::write(&config, "[[suppress]]\ncheck = \"key-polcy\"\nreason = \"typo\"\n").unwrap();
+    let out =
+        bin().args(["check", "--config"]).arg(&config).arg("--inventory").arg(fixture("estate.json")).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("unknown check id \"key-polcy\""), "{stderr}");
+    assert!(stderr.contains("hint: see docs/configuration.md"), "{stderr}");
+}

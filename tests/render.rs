@@ -99,6 +99,36 @@ struct JsonReport {
     clusters: Vec<JsonCluster>,
     failing_keys: Vec<JsonFailingKey>,
     keys: Vec<JsonKey>,
+    suppressions: Vec<JsonSuppression>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonSuppression {
+    check: String,
+    cluster: Option<String>,
+    service: Option<String>,
+    key: Option<String>,
+    reason: String,
+    expires: Option<String>,
+    status: String,
+    matched: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonSuppressed {
+    check: String,
+    severity: String,
+    verdict: JsonVerdict,
+    usage: Option<String>,
+    key: Option<String>,
+    service: Option<String>,
+    message: String,
+    remediation: Option<String>,
+    suppressed_because: String,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +241,7 @@ struct JsonCluster {
     key_usages: Vec<JsonUsage>,
     services: Option<Vec<JsonService>>,
     findings: Vec<JsonFinding>,
+    suppressed: Vec<JsonSuppressed>,
 }
 
 #[derive(Deserialize)]

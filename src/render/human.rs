@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use colored::{ColoredString, Colorize};
 
 use crate::finding::{Severity, Verdict};
-use crate::report::{ClusterReport, Report};
+use crate::report::{ClusterReport, Report, SuppressionStatus};
 
 /// Colors text when, and only when, color is on.
 pub(super) struct Paint {
@@ -67,6 +67,16 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
             }
         }
     }
+    for sup in report.suppressions.iter().filter(|s| s.status != SuppressionStatus::Applied) {
+        let what = match sup.status {
+            SuppressionStatus::Expired => {
+                format!("expired on {}: it no longer applies", sup.expires.as_deref().unwrap_or("?"))
+            }
+            _ => "matched no finding: stale, or mistyped?".to_string(),
+        };
+        let scope = sup.cluster.as_deref().map(|c| format!(" on {c}")).unwrap_or_default();
+        writeln!(out, "{} suppression of {}{scope} ({}) {what}", p.apply("!", |s| s.yellow()), sup.check, sup.reason)?;
+    }
     let s = &report.summary;
     let plural = if s.clusters == 1 { "" } else { "s" };
     let outcome = match report.verdict {
@@ -118,6 +128,11 @@ fn render_cluster(p: &Paint, c: &ClusterReport, out: &mut dyn Write) -> io::Resu
                 writeln!(out, "           {line}")?;
             }
         }
+    }
+    for sf in &c.suppressed {
+        let f = &sf.finding;
+        let line = format!("~ suppressed [{}] {} (accepted: {})", f.check, f.message, sf.suppressed_because);
+        writeln!(out, "  {}", p.dim(&line))?;
     }
     Ok(())
 }

@@ -8,11 +8,13 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 mod dependents;
+mod suppress;
 
 use crate::finding::{Finding, Verdict};
 use crate::inventory::{ClusterLookup, Gap, Inventory, KeyLookup, Platform, Usage};
 
 pub use dependents::{Dependent, Effect, FailingKey};
+pub use suppress::{SuppressedFinding, SuppressionReport, SuppressionStatus};
 
 /// Version of the JSON report contract; bumped on breaking changes only
 /// (adding a field is not one).
@@ -48,6 +50,8 @@ pub struct Report {
     /// Every described key in use, with the dates and counts that forecast
     /// failures (for cron reports and monitoring).
     pub keys: Vec<KeyReport>,
+    /// Each suppression of the configuration, and what became of it.
+    pub suppressions: Vec<SuppressionReport>,
 }
 
 /// One key in use, as a forecast: what will break it, and when.
@@ -95,6 +99,8 @@ pub struct ClusterReport {
     pub services: Option<Vec<ServiceReport>>,
     /// Worst first: failures, then unknowns, then warnings, then information.
     pub findings: Vec<Finding>,
+    /// Findings a suppression accepted: shown, but left out of every verdict.
+    pub suppressed: Vec<SuppressedFinding>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -157,11 +163,23 @@ impl Report {
     /// Builds the report from an inventory and the findings of
     /// [`crate::checks::run`] (one list per cluster, in cluster order).
     pub fn build(inventory: &Inventory, findings: Vec<Vec<Finding>>) -> Self {
+        Self::build_with(inventory, findings, &[])
+    }
+
+    /// [`Report::build`], with the accepted risks of the configuration taken
+    /// out of the verdicts (and reported as suppressed).
+    pub fn build_with(
+        inventory: &Inventory,
+        findings: Vec<Vec<Finding>>,
+        suppressions: &[crate::config::Suppression],
+    ) -> Self {
+        let mut tally = suppress::Tally::new(inventory, suppressions);
         let clusters: Vec<ClusterReport> = inventory
             .clusters
             .iter()
             .zip(findings)
-            .map(|(cluster, mut findings)| {
+            .map(|(cluster, findings)| {
+                let (mut findings, suppressed) = tally.split(cluster, findings);
                 findings.sort_by(|a, b| b.verdict.cmp(&a.verdict).then(b.severity.cmp(&a.severity)));
                 let (status, usages) = match &cluster.lookup {
                     ClusterLookup::Found { status, key_usages } => (Some(status.clone()), key_usages.as_slice()),
@@ -226,6 +244,7 @@ impl Report {
                     key_usages,
                     services,
                     findings,
+                    suppressed,
                 }
             })
             .collect();
@@ -251,6 +270,7 @@ impl Report {
             gaps: inventory.gaps.clone(),
             failing_keys: dependents::failing_keys(inventory, &clusters),
             keys: key_reports(inventory),
+            suppressions: tally.finish(),
             clusters,
         }
     }

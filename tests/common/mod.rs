@@ -67,7 +67,9 @@ pub fn emulator() -> &'static Emulator {
 /// config files, no instance metadata, fake credentials.
 pub fn bin() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("ecs-key-preflight").unwrap();
-    cmd.env_clear()
+    // A scratch working directory: no ecs-key-preflight.toml is picked up by accident.
+    cmd.current_dir(std::env::temp_dir())
+        .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", std::env::temp_dir())
         .env("AWS_CONFIG_FILE", "/dev/null")
