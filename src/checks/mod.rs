@@ -180,8 +180,8 @@ impl<'a> ClusterCtx<'a> {
                 let same = out.iter_mut().find(|u| {
                     u.pinned.as_ref().is_some_and(|p| p.service.name == service.name) && u.usage.lookup == pin.lookup
                 });
-                match same {
-                    Some(u) => u.pinned.as_mut().unwrap().deployments.push(d),
+                match same.and_then(|u| u.pinned.as_mut()) {
+                    Some(p) => p.deployments.push(d),
                     None => out.push(UsageCtx {
                         inventory,
                         cluster,
