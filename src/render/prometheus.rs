@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use crate::finding::Verdict;
-use crate::report::Report;
+use crate::report::{KeyReport, Report};
 
 fn escape(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
@@ -19,6 +19,25 @@ fn verdict_value(v: Verdict) -> u8 {
         Verdict::Fail => 1,
         Verdict::Unknown => 2,
     }
+}
+
+/// One per-key gauge `ecs_key_preflight_key_<name>`: a sample for every key
+/// `value` gives a number for.
+fn key_gauge(
+    out: &mut dyn Write,
+    report: &Report,
+    name: &str,
+    help: &str,
+    value: impl Fn(&KeyReport) -> Option<i64>,
+) -> io::Result<()> {
+    writeln!(out, "# HELP ecs_key_preflight_key_{name} {help}")?;
+    writeln!(out, "# TYPE ecs_key_preflight_key_{name} gauge")?;
+    for k in &report.keys {
+        if let Some(v) = value(k) {
+            writeln!(out, "ecs_key_preflight_key_{name}{{key=\"{}\"}} {v}", escape(&k.key_arn))?;
+        }
+    }
+    Ok(())
 }
 
 pub fn render(report: &Report, grant_quota: u64, out: &mut dyn Write) -> io::Result<()> {
@@ -57,43 +76,18 @@ pub fn render(report: &Report, grant_quota: u64, out: &mut dyn Write) -> io::Res
             )?;
         }
     }
-    writeln!(out, "# HELP ecs_key_preflight_key_usable Whether the key is Enabled (or Updating): 1 yes, 0 no.")?;
-    writeln!(out, "# TYPE ecs_key_preflight_key_usable gauge")?;
-    for k in &report.keys {
-        let usable = matches!(k.key_state.as_deref(), Some("Enabled" | "Updating"));
-        writeln!(out, "ecs_key_preflight_key_usable{{key=\"{}\"}} {}", escape(&k.key_arn), u8::from(usable))?;
-    }
-    writeln!(out, "# HELP ecs_key_preflight_key_deletion_seconds Seconds until a key pending deletion is deleted.")?;
-    writeln!(out, "# TYPE ecs_key_preflight_key_deletion_seconds gauge")?;
-    for k in &report.keys {
-        if let Some(d) = k.deletion_date {
-            writeln!(
-                out,
-                "ecs_key_preflight_key_deletion_seconds{{key=\"{}\"}} {}",
-                escape(&k.key_arn),
-                d.as_second() - now
-            )?;
-        }
-    }
-    writeln!(out, "# HELP ecs_key_preflight_key_material_expiry_seconds Seconds until imported key material expires.")?;
-    writeln!(out, "# TYPE ecs_key_preflight_key_material_expiry_seconds gauge")?;
-    for k in &report.keys {
-        if let Some(v) = k.valid_to {
-            writeln!(
-                out,
-                "ecs_key_preflight_key_material_expiry_seconds{{key=\"{}\"}} {}",
-                escape(&k.key_arn),
-                v.as_second() - now
-            )?;
-        }
-    }
-    writeln!(out, "# HELP ecs_key_preflight_key_grants Grants on the key (one per running Fargate task).")?;
-    writeln!(out, "# TYPE ecs_key_preflight_key_grants gauge")?;
-    for k in &report.keys {
-        if let Some(g) = k.grants {
-            writeln!(out, "ecs_key_preflight_key_grants{{key=\"{}\"}} {g}", escape(&k.key_arn))?;
-        }
-    }
+    key_gauge(out, report, "usable", "Whether the key is Enabled (or Updating): 1 yes, 0 no.", |k| {
+        Some(i64::from(matches!(k.key_state.as_deref(), Some("Enabled" | "Updating"))))
+    })?;
+    key_gauge(out, report, "deletion_seconds", "Seconds until a key pending deletion is deleted.", |k| {
+        k.deletion_date.map(|d| d.as_second() - now)
+    })?;
+    key_gauge(out, report, "material_expiry_seconds", "Seconds until imported key material expires.", |k| {
+        k.valid_to.map(|v| v.as_second() - now)
+    })?;
+    key_gauge(out, report, "grants", "Grants on the key (one per running Fargate task).", |k| {
+        k.grants.and_then(|g| i64::try_from(g).ok())
+    })?;
     writeln!(
         out,
         "# HELP ecs_key_preflight_key_grants_quota The grants-per-key quota the run assumed (--grant-quota)."
