@@ -209,10 +209,14 @@ fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
 
     let mut msg = format!("{prefix}The key policy of {} refuses Fargate for cluster {name}:", m.arn);
     for (lr, e) in &refused {
-        let by = match e.decision {
+        let mut by = match e.decision {
             Decision::ExplicitDeny => format!("explicitly denied by {}", e.deciding.join(", ")),
             _ => "implicitly denied: no statement allows it".to_string(),
         };
+        // Decided by case splitting: say over which unconfirmed keys.
+        if let Some(note) = &e.note {
+            by = format!("{by} ({note})");
+        }
         let _ = write!(msg, " {} is {by};", lr.label);
     }
     msg.pop();

@@ -34,13 +34,18 @@ pub fn evaluate(c: &Condition, request: &Request) -> Tri {
             if op.base == Base::Null {
                 return Tri::from(c.values.iter().any(|v| v.eq_ignore_ascii_case("true")));
             }
-            if op.if_exists {
-                return Tri::True;
-            }
+            // The set operator decides before `IfExists` does: a ForAnyValue
+            // condition needs at least one value, so it is false on a missing
+            // key even with `IfExists` (AWS re:Post, "ForAnyValue:
+            // StringEqualsIfExists behaving unexpectedly"; iam-simulate
+            // agrees); ForAllValues is true either way. See
+            // docs/policy-evaluation.md.
             Tri::from(match op.set {
                 // "ForAllValues ... also returns true if there are no context keys in the request."
                 Some(SetOperator::ForAllValues) => true,
                 Some(SetOperator::ForAnyValue) => false,
+                // `IfExists`: a missing key makes the condition true.
+                None if op.if_exists => true,
                 // A missing key makes a condition false, a negated one true.
                 None => op.base.is_negated(),
             })
@@ -75,7 +80,7 @@ pub fn evaluate(c: &Condition, request: &Request) -> Tri {
 }
 
 /// The positive form of each operator: does request `value` match policy `pattern`?
-fn base_match(base: Base, value: &str, pattern: &str) -> bool {
+pub(super) fn base_match(base: Base, value: &str, pattern: &str) -> bool {
     use Base::*;
     match base {
         StringEquals | StringNotEquals => value == pattern,
@@ -108,7 +113,7 @@ fn numeric(value: &str, pattern: &str, cmp: fn(f64, f64) -> bool) -> bool {
     }
 }
 
-fn parse_date(s: &str) -> Option<jiff::Timestamp> {
+pub(super) fn parse_date(s: &str) -> Option<jiff::Timestamp> {
     let s = s.trim();
     if let Ok(t) = s.parse::<jiff::Timestamp>() {
         return Some(t);

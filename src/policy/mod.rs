@@ -9,6 +9,7 @@
 //! presence or value in the real request is not known. An explicit Deny
 //! always wins. The rules and their sources: `docs/policy-evaluation.md`.
 
+mod cases;
 mod condition;
 mod document;
 mod wildcard;
@@ -183,15 +184,29 @@ pub struct Evaluation {
     pub deciding: Vec<String>,
     /// For an indeterminate result: what it depends on.
     pub unknowns: Vec<String>,
+    /// How case splitting decided it, when it did ("allowed whatever
+    /// kms:ViaService is").
+    pub note: Option<String>,
+}
+
+/// Whether the principal, action and resource of `statement` match
+/// `request`, conditions aside.
+pub(crate) fn statement_targets(statement: &Statement, request: &Request) -> Tri {
+    let principal = principal_matches(&statement.principal, &request.principal);
+    if principal == Tri::False
+        || !name_matches(&statement.action, &request.action, true)
+        || !name_matches(&statement.resource, &request.resource, false)
+    {
+        return Tri::False;
+    }
+    principal
 }
 
 /// Whether `statement` applies to `request`.
 pub fn statement_applies(statement: &Statement, request: &Request) -> Tri {
     let mut unknowns = Vec::new();
-    let mut parts = vec![principal_matches(&statement.principal, &request.principal)];
-    parts.push(Tri::from(name_matches(&statement.action, &request.action, true)));
-    parts.push(Tri::from(name_matches(&statement.resource, &request.resource, false)));
-    parts.extend(statement.conditions.iter().map(|c| condition::evaluate(c, request)));
+    let parts = std::iter::once(statement_targets(statement, request))
+        .chain(statement.conditions.iter().map(|c| condition::evaluate(c, request)));
     for part in parts {
         match part {
             Tri::False => return Tri::False,
@@ -203,8 +218,20 @@ pub fn statement_applies(statement: &Statement, request: &Request) -> Tri {
 }
 
 /// Evaluates `request` against `policy` with IAM's rules: default deny, an
-/// explicit Allow is needed, and an explicit Deny overrides any Allow.
+/// explicit Allow is needed, and an explicit Deny overrides any Allow. When
+/// the three-valued answer is Indeterminate because of unconfirmed condition
+/// keys, every case those keys can be in is evaluated, and the answer is
+/// decided when the cases agree (see [`cases`]).
 pub fn evaluate(policy: &Policy, request: &Request) -> Evaluation {
+    let base = evaluate_fixed(policy, request);
+    if base.decision != Decision::Indeterminate {
+        return base;
+    }
+    cases::split(policy, request, &base).unwrap_or(base)
+}
+
+/// The three-valued evaluation, without case splitting.
+pub(crate) fn evaluate_fixed(policy: &Policy, request: &Request) -> Evaluation {
     let mut deny_true = Vec::new();
     let mut deny_unknown = Vec::new();
     let mut allow_true = Vec::new();
@@ -220,23 +247,24 @@ pub fn evaluate(policy: &Policy, request: &Request) -> Evaluation {
         }
     }
     let split = |v: Vec<(String, String)>| -> (Vec<String>, Vec<String>) { v.into_iter().unzip() };
+    let done = |decision, deciding, unknowns| Evaluation { decision, deciding, unknowns, note: None };
     if !deny_true.is_empty() {
-        return Evaluation { decision: Decision::ExplicitDeny, deciding: deny_true, unknowns: vec![] };
+        return done(Decision::ExplicitDeny, deny_true, vec![]);
     }
     if !allow_true.is_empty() {
         if deny_unknown.is_empty() {
-            return Evaluation { decision: Decision::Allow, deciding: allow_true, unknowns: vec![] };
+            return done(Decision::Allow, allow_true, vec![]);
         }
         // Allowed, unless a Deny whose match is unknown applies.
         let (deciding, unknowns) = split(deny_unknown);
-        return Evaluation { decision: Decision::Indeterminate, deciding, unknowns };
+        return done(Decision::Indeterminate, deciding, unknowns);
     }
     if !allow_unknown.is_empty() {
         let (deciding, unknowns) = split(allow_unknown);
-        return Evaluation { decision: Decision::Indeterminate, deciding, unknowns };
+        return done(Decision::Indeterminate, deciding, unknowns);
     }
     // No Allow can apply: denied whether or not an uncertain Deny applies.
-    Evaluation { decision: Decision::ImplicitDeny, deciding: vec![], unknowns: vec![] }
+    done(Decision::ImplicitDeny, vec![], vec![])
 }
 
 fn principal_matches(spec: &PrincipalMatch, principal: &Principal) -> Tri {

@@ -266,9 +266,22 @@ fn condition_operator_table() {
             r#"{"ForAllValues:StringNotEquals":{"kms:EncryptionContextKeys":"aws:ecs:clusterName"}}"#,
             ImplicitDeny,
         ),
+        // The set operator decides before IfExists: ForAnyValue needs a value
+        // (AWS re:Post "ForAnyValue:StringEqualsIfExists behaving
+        // unexpectedly"; iam-simulate agrees), ForAllValues holds on none.
         (
-            "ForAnyValue:StringEqualsIfExists with missing key",
+            "ForAnyValue:StringEqualsIfExists with missing key is false",
             r#"{"ForAnyValue:StringEqualsIfExists":{"ex:Missing":"x"}}"#,
+            ImplicitDeny,
+        ),
+        (
+            "ForAnyValue:StringNotEqualsIfExists with missing key is false",
+            r#"{"ForAnyValue:StringNotEqualsIfExists":{"ex:Missing":"x"}}"#,
+            ImplicitDeny,
+        ),
+        (
+            "ForAllValues:StringEqualsIfExists with missing key is true",
+            r#"{"ForAllValues:StringEqualsIfExists":{"ex:Missing":"x"}}"#,
             Allow,
         ),
         (
@@ -303,8 +316,13 @@ fn condition_operator_table() {
         ),
         (
             "condition on aws:SourceArn is indeterminate",
-            r#"{"ArnLike":{"aws:SourceArn":"arn:aws:ecs:*"}}"#,
+            r#"{"ArnLike":{"aws:SourceArn":"arn:aws:ecs:*:*:*"}}"#,
             Indeterminate,
+        ),
+        (
+            "an ArnLike pattern without six parts matches no value, whatever aws:SourceArn is",
+            r#"{"ArnLike":{"aws:SourceArn":"arn:aws:ecs:*"}}"#,
+            ImplicitDeny,
         ),
         (
             "condition on aws:SourceAccount is indeterminate",

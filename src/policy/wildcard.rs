@@ -10,12 +10,15 @@ pub fn matches(pattern: &str, text: &str) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        // `*` first: a `*` in the text is an ordinary character, and must
+        // not make the pattern's `*` match it literally (and forget that it
+        // could match more).
+        if pi < p.len() && p[pi] == '*' {
             star = Some((pi, ti));
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some((sp, st)) = star {
             pi = sp + 1;
             ti = st + 1;
@@ -53,6 +56,10 @@ mod tests {
             ("prod-*", "staging-api", false),
             ("", "", true),
             ("", "x", false),
+            // A `*` in the text is matched by the pattern's `*` like any other character.
+            ("*", "*.amazonaws.com", true),
+            ("a*", "a*b", true),
+            ("*b", "*xb", true),
         ];
         for (pattern, text, want) in cases {
             assert_eq!(matches(pattern, text), want, "{pattern} ~ {text}");

@@ -34,6 +34,47 @@ fn policy_table() {
     let aws_star = r#"{"Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*"}]}"#;
     let star = r#"{"Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}"#;
     let account_mismatch = policy_allowing("prod").replace(ACCOUNT, "999999999999");
+    // Issue 14's shapes: F = Fargate, V = kms:ViaService (whether Fargate's
+    // requests carry it is undocumented). Every statement is kms:* on *.
+    let f_stmt = |sid: &str, effect: &str, principal: &str, condition: &str| {
+        format!(
+            r#"{{"Sid":"{sid}","Effect":"{effect}","Principal":{principal},"Action":"kms:*","Resource":"*","Condition":{condition}}}"#
+        )
+    };
+    let fargate = r#"{"Service":"fargate.amazonaws.com"}"#;
+    let v_eq = r#"{"StringEquals":{"kms:ViaService":"ec2.us-east-1.amazonaws.com"}}"#;
+    let v_ne = r#"{"StringNotEquals":{"kms:ViaService":"ec2.us-east-1.amazonaws.com"}}"#;
+    let doc = |stmts: &[String]| format!(r#"{{"Statement":[{}]}}"#, stmts.join(","));
+    let root = r#"{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}"#;
+    // A: ForAnyValue on a key the request lacks is false, IfExists or not:
+    // GenerateDataKeyWithoutPlaintext carries no kms:GrantOperations.
+    let any_if_exists = doc(&[
+        root.into(),
+        f_stmt(
+            "AnyIfExists",
+            "Allow",
+            fargate,
+            r#"{"ForAnyValue:StringEqualsIfExists":{"kms:GrantOperations":"Decrypt"}}"#,
+        ),
+    ]);
+    let any_if_exists_deny = doc(&[
+        root.into(),
+        r#"{"Sid":"AllowF","Effect":"Allow","Principal":{"Service":"fargate.amazonaws.com"},"Action":"kms:*","Resource":"*"}"#.into(),
+        f_stmt("DenyAnyNot", "Deny", r#""*""#, r#"{"ForAnyValue:StringNotEqualsIfExists":{"kms:GrantOperations":"Decrypt"}}"#),
+    ]);
+    // B: no value of V (or its absence) changes the answer.
+    let either_way = doc(&[f_stmt("IfV", "Allow", fargate, v_eq), f_stmt("IfNotV", "Allow", fargate, v_ne)]);
+    let deny_with_allow = doc(&[f_stmt("IfV", "Allow", fargate, v_eq), f_stmt("DenyIfV", "Deny", r#""*""#, v_eq)]);
+    let never = doc(&[f_stmt(
+        "Never",
+        "Allow",
+        fargate,
+        r#"{"StringEquals":{"kms:ViaService":"ec2.us-east-1.amazonaws.com"},"StringNotEquals":{"kms:ViaService":"ec2.us-east-1.amazonaws.com"}}"#,
+    )]);
+    let any_volume = doc(&[
+        f_stmt("DryRun", "Allow", fargate, r#"{"Null":{"kms:EncryptionContext:aws:ebs:id":"true"}}"#),
+        f_stmt("AnyVolume", "Allow", fargate, r#"{"StringLikeIfExists":{"kms:EncryptionContext:aws:ebs:id":"*"}}"#),
+    ]);
     // (case, policy, verdict, texts the message must contain)
     let cases: Vec<(&str, String, Verdict, Vec<&str>)> = vec![
         (
@@ -64,6 +105,27 @@ fn policy_table() {
             vec!["passes validation and then fails", "aws:ebs:id"],
         ),
         ("condition on kms:ViaService", via_service.into(), Verdict::Unknown, vec!["kms:ViaService", "ViaEcs"]),
+        (
+            "ForAnyValue:…IfExists on a key the request lacks is false (AWS re:Post, iam-simulate)",
+            any_if_exists,
+            Verdict::Fail,
+            vec!["GenerateDataKeyWithoutPlaintext (DryRun) is implicitly denied"],
+        ),
+        (
+            "a ForAnyValue:…NotEqualsIfExists Deny does not apply to a request lacking the key",
+            any_if_exists_deny,
+            Verdict::Pass,
+            vec!["AllowF"],
+        ),
+        ("Allow if V and Allow if not V: allowed whatever V is", either_way, Verdict::Pass, vec!["IfV", "IfNotV"]),
+        (
+            "Allow if V and Deny if V: refused whatever V is",
+            deny_with_allow,
+            Verdict::Fail,
+            vec!["explicitly denied by Sid \"DenyIfV\"", "whatever kms:ViaService is"],
+        ),
+        ("V equal and not equal in one statement: never applies", never, Verdict::Fail, vec!["no statement allows it"]),
+        ("StringLikeIfExists \"*\" on the volume id covers every volume", any_volume, Verdict::Pass, vec!["AnyVolume"]),
         ("{\"AWS\":\"*\"} only", aws_star.into(), Verdict::Unknown, vec!["unconfirmed"]),
         ("\"*\" principal", star.into(), Verdict::Pass, vec!["Everyone"]),
         (
