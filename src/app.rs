@@ -3,9 +3,8 @@
 //! `audit`. No AWS calls of its own beyond resolving the SDK configuration
 //! and proving credentials exist.
 
-use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -32,16 +31,36 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
     if !args.services.is_empty() && args.clusters.len() != 1 {
         return Err(AppError::Usage("--service needs exactly one --cluster".into()));
     }
+    validate_regions(&args.aws.regions)?;
     // Read the configuration and open outputs first: a bad file or path
     // should fail before minutes of collection.
-    let config = load_config(&args)?;
+    let config_path = config_path(&args);
+    let mut files: Vec<(&str, &Path, bool)> = Vec::new();
+    if let Some(p) = &args.inventory {
+        files.push(("--inventory", p, false));
+    }
+    if let Some(p) = &config_path {
+        files.push(("--config", p, false));
+    }
+    if let Some(p) = &args.out.output {
+        files.push(("--output", p, true));
+    }
+    if let Some(p) = &args.save_inventory {
+        files.push(("--save-inventory", p, true));
+    }
+    crate::fsio::check_distinct(&files).map_err(AppError::Usage)?;
+    let config = load_config(config_path)?;
     let mut output = open_output(args.out.output.as_deref(), "report")?;
+    let mut saved = match &args.save_inventory {
+        Some(path) => Some(create_output(path, "inventory")?),
+        None => None,
+    };
     let inventory = match &args.inventory {
         Some(path) => load_inventory(path)?,
         None => {
             let inv = collect_live(&args).await?;
-            if let Some(path) = &args.save_inventory {
-                save_inventory(path, &inv)?;
+            if let (Some(path), Some(file)) = (&args.save_inventory, saved.take()) {
+                save_inventory(path, file, &inv)?;
             }
             // A gate targeting a service that does not exist is a mistake in
             // the invocation, not a verdict about keys.
@@ -64,28 +83,51 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
     let report = Report::build_with(&inventory, checks::run(&inventory, &options), &config.suppress);
     let color = use_color(args.out.color, args.out.output.is_some());
     let render_options = render::RenderOptions { color, grant_quota: options.grant_quota };
-    let written = render::render(&report, args.out.format, render_options, &mut output).and_then(|()| output.flush());
-    finish(&args.out, written)?;
+    let written = render::render(&report, args.out.format, render_options, &mut output);
+    finish(&args.out, output, written)?;
     Ok(report.exit_code)
 }
 
-fn load_config(args: &CheckArgs) -> Result<crate::config::Config, AppError> {
-    let path = match (&args.config, args.no_config) {
-        (_, true) => return Ok(crate::config::Config::default()),
-        (Some(path), _) => path.clone(),
-        (None, false) => {
-            let default = std::path::PathBuf::from(crate::config::DEFAULT_FILE);
-            if !default.exists() {
-                return Ok(crate::config::Config::default());
-            }
-            default
-        }
-    };
-    crate::config::load(&path).map_err(|reason| AppError::Config { path, reason })
+/// The suppressions file this run reads, if any.
+fn config_path(args: &CheckArgs) -> Option<PathBuf> {
+    match (&args.config, args.no_config) {
+        (_, true) => None,
+        (Some(path), _) => Some(path.clone()),
+        (None, false) => Some(PathBuf::from(crate::config::DEFAULT_FILE)).filter(|p| p.exists()),
+    }
 }
 
-/// Maps a render result to the run's outcome.
-fn finish(out: &OutputArgs, written: io::Result<()>) -> Result<(), AppError> {
+fn load_config(path: Option<PathBuf>) -> Result<crate::config::Config, AppError> {
+    match path {
+        None => Ok(crate::config::Config::default()),
+        Some(path) => crate::config::load(&path).map_err(|reason| AppError::Config { path, reason }),
+    }
+}
+
+/// Region names are lower-case letters, digits and single hyphens
+/// (`us-east-1`, `us-gov-west-1`): anything else is a typo, refused before
+/// the SDK turns it into an endpoint.
+fn validate_regions(regions: &[String]) -> Result<(), AppError> {
+    for r in regions {
+        let ok = !r.is_empty()
+            && r.len() <= 40
+            && r.starts_with(|c: char| c.is_ascii_lowercase())
+            && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !r.contains("--")
+            && !r.ends_with('-');
+        if !ok {
+            return Err(AppError::Usage(format!(
+                "--region {:?} is not an AWS Region name (such as us-east-1)",
+                crate::render::text::visible(r)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Maps a render result to the run's outcome, and puts the report in place.
+fn finish(out: &OutputArgs, sink: Sink, written: io::Result<()>) -> Result<(), AppError> {
+    let written = written.and_then(|()| sink.finish());
     match written {
         Ok(()) => Ok(()),
         // A reader that went away (`| head`) is not the tool failing.
@@ -108,8 +150,19 @@ pub async fn audit(args: AuditArgs) -> Result<u8, AppError> {
         t.as_deref().map(|t| audit::parse_time(t, now)).transpose().map_err(AppError::Usage)
     };
     let (since, until) = (parse(&args.since)?, parse(&args.until)?);
+    if let (Some(since), Some(until)) = (since, until)
+        && since > until
+    {
+        return Err(AppError::Usage("--since is after --until: the window ends before it starts".into()));
+    }
     if matches!(args.out.format, render::Format::Junit | render::Format::Prometheus) {
         return Err(AppError::Usage("audit writes human or json reports only".into()));
+    }
+    validate_regions(&args.aws.regions)?;
+    if let (Some(from), Some(out)) = (&args.from, &args.out.output)
+        && from != Path::new("-")
+    {
+        crate::fsio::check_distinct(&[("--from", from, false), ("--output", out, true)]).map_err(AppError::Usage)?;
     }
     let mut output = open_output(args.out.output.as_deref(), "report")?;
 
@@ -123,7 +176,26 @@ pub async fn audit(args: AuditArgs) -> Result<u8, AppError> {
             {
                 return Err(AppError::Source(format!("{}: {} (--strict)", skipped.file, skipped.reason)));
             }
-            agg.finish(vec![path.display().to_string()], stats, vec![], None)
+            // Nothing readable is not evidence of health.
+            let mut gaps = Vec::new();
+            if stats.events == 0 {
+                if let Some(first) = stats.skipped.first() {
+                    return Err(AppError::Source(format!(
+                        "no CloudTrail record could be read from {} ({} file(s) skipped; first: {}: {})",
+                        path.display(),
+                        stats.skipped.len(),
+                        first.file,
+                        first.reason
+                    )));
+                }
+                gaps.push(crate::inventory::Gap {
+                    operation: "read".into(),
+                    resource: path.display().to_string(),
+                    code: "NoRecords".into(),
+                    message: "the source holds no CloudTrail record: nothing to judge".into(),
+                });
+            }
+            agg.finish(vec![path.display().to_string()], stats, gaps, None)
         }
         None => {
             let since = since.unwrap_or(now - jiff::SignedDuration::from_hours(24));
@@ -134,7 +206,7 @@ pub async fn audit(args: AuditArgs) -> Result<u8, AppError> {
                 )));
             }
             if since > until {
-                return Err(AppError::Usage("--since is after --until".into()));
+                return Err(AppError::Usage("--since is after --until: the window ends before it starts".into()));
             }
             let config = sdk_config(&args.aws).await?;
             let regions = regions(&args.aws, &config)?;
@@ -166,8 +238,8 @@ pub async fn audit(args: AuditArgs) -> Result<u8, AppError> {
         }
     };
     let color = use_color(args.out.color, args.out.output.is_some());
-    let written = render::render_audit(&report, args.out.format, color, &mut output).and_then(|()| output.flush());
-    finish(&args.out, written)?;
+    let written = render::render_audit(&report, args.out.format, color, &mut output);
+    finish(&args.out, output, written)?;
     Ok(report.exit_code)
 }
 
@@ -257,26 +329,57 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn load_inventory(path: &Path) -> Result<Inventory, AppError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| AppError::Inventory { path: path.to_path_buf(), reason: e.to_string() })?;
+    let text =
+        crate::fsio::read_regular(path).map_err(|reason| AppError::Inventory { path: path.to_path_buf(), reason })?;
     inventory::from_json(&text).map_err(|reason| AppError::Inventory { path: path.to_path_buf(), reason })
 }
 
-fn save_inventory(path: &Path, inventory: &Inventory) -> Result<(), AppError> {
-    let err = |source| AppError::Write { what: "inventory", path: path.to_path_buf(), source };
-    let mut out = BufWriter::new(File::create(path).map_err(err)?);
-    serde_json::to_writer_pretty(&mut out, inventory).map_err(io::Error::from).map_err(err)?;
-    out.write_all(b"\n").and_then(|()| out.flush()).map_err(err)
+fn create_output(path: &Path, what: &'static str) -> Result<crate::fsio::Output, AppError> {
+    crate::fsio::Output::create(path).map_err(|source| AppError::Write { what, path: path.to_path_buf(), source })
 }
 
-fn open_output(path: Option<&Path>, what: &'static str) -> Result<Box<dyn Write>, AppError> {
+fn save_inventory(path: &Path, mut out: crate::fsio::Output, inventory: &Inventory) -> Result<(), AppError> {
+    let err = |source| AppError::Write { what: "inventory", path: path.to_path_buf(), source };
+    serde_json::to_writer_pretty(&mut out, inventory).map_err(io::Error::from).map_err(err)?;
+    out.write_all(b"\n").map_err(err)?;
+    out.commit().map_err(err)
+}
+
+/// Where the report goes: stdout, or a file put in place only on success.
+enum Sink {
+    Stdout(BufWriter<io::StdoutLock<'static>>),
+    File(crate::fsio::Output),
+}
+
+impl Sink {
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Sink::Stdout(mut w) => w.flush(),
+            Sink::File(f) => f.commit(),
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Stdout(w) => w.write(buf),
+            Sink::File(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File(f) => f.flush(),
+        }
+    }
+}
+
+fn open_output(path: Option<&Path>, what: &'static str) -> Result<Sink, AppError> {
     Ok(match path {
-        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|source| AppError::Write {
-            what,
-            path: path.to_path_buf(),
-            source,
-        })?)),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
+        Some(path) => Sink::File(create_output(path, what)?),
+        None => Sink::Stdout(BufWriter::new(io::stdout().lock())),
     })
 }
 

@@ -17,9 +17,10 @@ Exit codes:
 
 pub const AUDIT_EXIT_CODES: &str = "\
 Exit codes:
-  0  no failed Fargate launch call in the window
-  1  Fargate launch calls failed in the window: launches are failing now
-  3  the source could not be read, or bad arguments (a failure seen outranks it)";
+  0  the whole source was read, and no Fargate launch call failed in the window
+  1  Fargate launch calls failed in the window: launches are failing now (outranks 2)
+  2  no failure seen, but part of the source could not be read (or it held no record)
+  3  the tool could not run: bad arguments, or no record could be read at all";
 
 /// Would new Amazon ECS tasks on Fargate fail to start because of their KMS key?
 ///

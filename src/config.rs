@@ -58,7 +58,7 @@ pub struct Suppression {
 
 /// Reads and validates a suppressions file.
 pub fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let text = crate::fsio::read_regular(path)?;
     parse(&text)
 }
 

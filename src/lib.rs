@@ -13,6 +13,7 @@ pub mod collect;
 pub mod config;
 pub mod error;
 pub mod finding;
+pub mod fsio;
 pub mod inventory;
 pub mod policy;
 pub mod render;

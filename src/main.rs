@@ -39,7 +39,8 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            // Errors quote paths, names and AWS messages: never raw control bytes.
+            eprintln!("error: {}", ecs_key_preflight::render::text::visible(&e.to_string()));
             if let Some(hint) = e.hint() {
                 eprintln!("hint: {hint}");
             }

@@ -302,3 +302,48 @@ fn json_matches_the_documented_contract() {
         }
     }
 }
+
+/// Appends terminal control bytes to every string of an inventory that is
+/// not an ARN, a timestamp or an enumeration the loader checks: names,
+/// Regions, states, reasons, error messages, policy text.
+fn poison(value: &mut serde_json::Value) {
+    const HOSTILE: &str = "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{9b}31m\u{202e}\u{7f}";
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                let keep = matches!(
+                    k.as_str(),
+                    "arn" | "collected_at" | "deletion_date" | "valid_to" | "next_rotation" | "outcome" | "usage"
+                ) || k.ends_with("_date");
+                match v {
+                    serde_json::Value::String(s) if !keep && !s.starts_with("arn:") => s.push_str(HOSTILE),
+                    _ if keep => {}
+                    other => poison(other),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(poison),
+        _ => {}
+    }
+}
+
+#[test]
+fn outside_strings_never_reach_text_formats_raw() {
+    let text = std::fs::read_to_string(common::fixture("estate.json")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    poison(&mut json);
+    let inv = inventory::from_json(&json.to_string()).expect("a poisoned inventory still loads");
+    let report = Report::build(&inv, checks::run(&inv, &CheckOptions::default()));
+    let raw = ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}', '\u{7f}'];
+    for format in [Format::Human, Format::Junit, Format::Prometheus] {
+        let out = rendered(&report, format);
+        assert!(out.contains("\\x1b]52;c;ZXZpbA=="), "{format:?} should show the bytes escaped");
+        for c in raw {
+            assert!(!out.contains(c), "{format:?} printed {c:?} raw");
+        }
+    }
+    // JSON keeps the strings exact (its own escaping is safe).
+    let out = rendered(&report, Format::Json);
+    let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(parsed.to_string().contains("\\u001b]52;c;ZXZpbA=="), "JSON must keep the exact string");
+}

@@ -331,15 +331,17 @@ impl Aggregator {
             });
         }
 
+        // The same meanings as check's: a failure seen outranks anything
+        // not read; a source not read in full is unknown, never a pass.
         let failing = clusters.iter().any(|c| c.verdict == Verdict::Fail) || !self.unattributed.failures.is_empty();
-        let verdict = if failing { Verdict::Fail } else { Verdict::Pass };
-        let exit_code = if failing {
-            crate::report::exit::FAIL
-        } else if !gaps.is_empty() {
-            crate::report::exit::ERROR
+        let verdict = if failing {
+            Verdict::Fail
+        } else if !gaps.is_empty() || !files.complete() {
+            Verdict::Unknown
         } else {
-            crate::report::exit::PASS
+            Verdict::Pass
         };
+        let exit_code = verdict.exit_code();
         AuditReport {
             schema_version: AUDIT_SCHEMA_VERSION,
             tool: crate::report::Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION").to_string() },

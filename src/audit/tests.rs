@@ -126,7 +126,7 @@ fn window_keeps_only_events_inside_it() {
 }
 
 #[test]
-fn clean_window_passes_and_gaps_exit_3() {
+fn clean_window_passes_and_gaps_are_unknown() {
     let mut agg = Aggregator::new(Window::default());
     let seed: Value = serde_json::from_str(SEED).unwrap();
     for e in seed["Records"].as_array().unwrap() {
@@ -141,7 +141,20 @@ fn clean_window_passes_and_gaps_exit_3() {
         message: String::new(),
     };
     let r = Aggregator::new(Window::default()).finish(vec![], source::ReadStats::default(), vec![gap], None);
-    assert_eq!(r.exit_code, 3, "a source that could not be read");
+    // Verdict and exit code agree, with check's meanings: 2 is unknown.
+    assert_eq!((r.verdict, r.exit_code), (Verdict::Unknown, 2), "a source that could not be read");
+    let partial = source::ReadStats {
+        files_read: 1,
+        events: 3,
+        skipped: vec![source::Skipped {
+            file: "b.json".into(),
+            reason: "not CloudTrail JSON".into(),
+            events_before: 0,
+        }],
+        oversized_records: 0,
+    };
+    let r = Aggregator::new(Window::default()).finish(vec![], partial, vec![], None);
+    assert_eq!((r.verdict, r.exit_code), (Verdict::Unknown, 2), "a source read in part");
 }
 
 #[test]

@@ -262,8 +262,10 @@ impl<'a> UsageCtx<'a> {
     /// What a broken key does to this usage, for the end of a message.
     pub fn impact(&self) -> String {
         if let Some(p) = &self.pinned {
-            let (running, desired) =
-                p.deployments.iter().fold((0, 0), |(r, d), dep| (r + dep.running, d + dep.desired));
+            let (running, desired) = p
+                .deployments
+                .iter()
+                .fold((0i64, 0i64), |(r, d), dep| (r + i64::from(dep.running), d + i64::from(dep.desired)));
             return format!(
                 "Its {running} running task(s) keep running (desired {desired}), but no replacement or additional task can start; a new deployment would pick up the cluster's current key."
             );

@@ -4,7 +4,7 @@
 
 use super::{CheckMeta, ClusterCtx};
 use crate::finding::Finding;
-use crate::inventory::Fact;
+use crate::inventory::{ClusterLookup, Fact};
 
 pub static META: CheckMeta = CheckMeta {
     id: "services-unreadable",
@@ -12,7 +12,23 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
-    let Some(Fact::Unreadable { gap }) = &ctx.cluster.services else { return Vec::new() };
+    let gap = match &ctx.cluster.services {
+        Some(Fact::Unreadable { gap }) => gap,
+        // A live cluster whose services the inventory does not record at
+        // all (removed, null, or never collected): "not read" is never
+        // "read, and none".
+        None if matches!(&ctx.cluster.lookup, ClusterLookup::Found { status, .. } if status != "INACTIVE") => {
+            return vec![Finding::unknown(
+                META.id,
+                format!(
+                    "The inventory does not record the services of cluster {} (the field is missing or null), so the keys their running deployments use for scale-outs and replacements are unknown.",
+                    ctx.cluster.name
+                ),
+            )
+            .with_remediation("Collect the inventory again (--save-inventory), or pass --no-services to a live run to check the cluster's own keys only.")];
+        }
+        _ => return Vec::new(),
+    };
     let remediation = if gap.code.contains("AccessDenied") {
         "Allow ecs:ListServices and ecs:DescribeServices to the identity running ecs-key-preflight, or pass --no-services to check the cluster's own keys only."
     } else {
@@ -41,7 +57,8 @@ mod tests {
     fn services_fact_table() {
         // (services fact, verdict)
         let cases = [
-            (None, Verdict::Pass),
+            // Missing or null in an inventory: not read, so unknown.
+            (None, Verdict::Unknown),
             (Some(Fact::Read { value: vec![] }), Verdict::Pass),
             (Some(Fact::Skipped { reason: "--no-services".into() }), Verdict::Pass),
             (Some(Fact::Unreadable { gap: gap("AccessDeniedException") }), Verdict::Unknown),

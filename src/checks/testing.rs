@@ -72,7 +72,7 @@ pub fn one_usage(usage: Usage, configured: Option<&str>, lookup: Option<KeyLooku
         arn: Some(cluster_arn),
         region: REGION.to_string(),
         lookup: ClusterLookup::Found { status: "ACTIVE".to_string(), key_usages },
-        services: None,
+        services: Some(Fact::Read { value: vec![] }),
     });
     inv
 }

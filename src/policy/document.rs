@@ -212,8 +212,11 @@ impl Operator {
 impl Policy {
     /// Parses a policy document (the JSON string GetKeyPolicy returns).
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
-        let doc: Value =
-            serde_json::from_str(text).map_err(|e| PolicyError(format!("the key policy is not valid JSON: {e}")))?;
+        // Duplicate keys are refused at every level: with two "Statement"
+        // members, which one KMS reads is not ours to guess.
+        let doc: Value = serde_json::from_str::<Strict>(text)
+            .map_err(|e| PolicyError(format!("the key policy is not valid JSON: {e}")))?
+            .0;
         let Value::Object(doc) = doc else {
             return Err(PolicyError("the key policy is not a JSON object".into()));
         };
@@ -341,5 +344,62 @@ fn strings(value: &Value, what: &str) -> Result<Vec<String>, PolicyError> {
     match value {
         Value::Array(items) => items.iter().map(one).collect(),
         v => Ok(vec![one(v)?]),
+    }
+}
+
+/// A JSON value that refuses duplicate object keys.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Strict(v) = map.next_value()?;
+            if out.insert(key.clone(), v).is_some() {
+                return Err(serde::de::Error::custom(format!("duplicate key \"{key}\"")));
+            }
+        }
+        Ok(Value::Object(out))
     }
 }

@@ -564,6 +564,15 @@ fn malformed_policies_are_errors_not_panics() {
     // (document, text the error must contain)
     let cases = [
         ("not json", "not valid JSON"),
+        // Which of two "Statement" members KMS reads is not ours to guess.
+        (
+            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}],"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
+            "duplicate key \"Statement\"",
+        ),
+        (
+            r#"{"Statement":[{"Effect":"Allow","Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}"#,
+            "duplicate key",
+        ),
         ("[]", "not a JSON object"),
         (r#"{"Version":"2012-10-17"}"#, "no \"Statement\""),
         (r#"{"Statement":"x"}"#, "must be an object or an array"),

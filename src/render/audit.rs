@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use colored::Colorize;
 
 use super::human::Paint;
+use super::text::visible as v;
 use crate::audit::AuditReport;
 use crate::audit::classify::Phase;
 use crate::checks::format_time;
@@ -33,7 +34,7 @@ pub fn human(report: &AuditReport, color: bool, out: &mut dyn Write) -> io::Resu
         (None, None) => "all events".to_string(),
         (since, until) => format!("{} .. {}", when(since), until.map_or_else(|| "now".to_string(), format_time)),
     };
-    writeln!(out, "CloudTrail audit of {} ({window})", report.source.join(", "))?;
+    writeln!(out, "CloudTrail audit of {} ({window})", v(&report.source.join(", ")))?;
     let e = &report.events;
     writeln!(
         out,
@@ -41,15 +42,15 @@ pub fn human(report: &AuditReport, color: bool, out: &mut dyn Write) -> io::Resu
         e.read, e.in_window, e.fargate, e.lifecycle, e.retire_grant
     )?;
     for gap in &report.gaps {
-        writeln!(out, "{} {}", p.apply("could not read:", |s| s.yellow().bold()), gap.describe())?;
+        writeln!(out, "{} {}", p.apply("could not read:", |s| s.yellow().bold()), v(&gap.describe()))?;
     }
     for s in &report.files.skipped {
         writeln!(
             out,
             "{} {}: {} ({} events read before the problem)",
             p.apply("skipped:", |s| s.yellow()),
-            s.file,
-            s.reason,
+            v(&s.file),
+            v(&s.reason),
             s.events_before
         )?;
     }
@@ -62,8 +63,8 @@ pub fn human(report: &AuditReport, color: bool, out: &mut dyn Write) -> io::Resu
             out,
             "{} {} (account {})",
             p.verdict(c.verdict),
-            p.apply(&c.cluster_name, |s| s.bold()),
-            c.cluster_account
+            p.apply(&v(&c.cluster_name), |s| s.bold()),
+            v(&c.cluster_account)
         )?;
         let last = c.last_successful_launch.map_or_else(|| "none in the window".to_string(), format_time);
         writeln!(
@@ -76,13 +77,13 @@ pub fn human(report: &AuditReport, color: bool, out: &mut dyn Write) -> io::Resu
                 out,
                 "  {} {}{} failed {} time(s), {} .. {}: {}: {}",
                 p.apply("✗", |s| s.red().bold()),
-                f.operation,
+                v(&f.operation),
                 phase(f.phase),
                 f.count,
                 when(f.first_seen),
                 when(f.last_seen),
-                f.error_code,
-                f.message
+                v(&f.error_code),
+                v(&f.message)
             )?;
         }
     }
@@ -97,11 +98,11 @@ pub fn human(report: &AuditReport, color: bool, out: &mut dyn Write) -> io::Resu
                 out,
                 "  {} {}{} failed {} time(s): {}: {}",
                 p.apply("✗", |s| s.red().bold()),
-                f.operation,
+                v(&f.operation),
                 phase(f.phase),
                 f.count,
-                f.error_code,
-                f.message
+                v(&f.error_code),
+                v(&f.message)
             )?;
         }
     }
@@ -113,21 +114,22 @@ pub fn human(report: &AuditReport, color: bool, out: &mut dyn Write) -> io::Resu
             let detail = l.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
             let failed = l.error.as_ref().map(|(c, _)| format!(" [failed: {c}]")).unwrap_or_default();
             let hits = if l.clusters.is_empty() { "no known cluster".to_string() } else { l.clusters.join(", ") };
-            writeln!(out, "  {} {} {}{detail}{by}{failed} -> {hits}", when(l.time), l.event_name, k.key)?;
+            let line = format!("{} {}{detail}{by}{failed} -> {hits}", l.event_name, k.key);
+            writeln!(out, "  {} {}", when(l.time), v(&line))?;
         }
     }
     let used: Vec<_> = report.keys.iter().filter(|k| k.last_fargate_use.is_some()).collect();
     if !used.is_empty() {
         writeln!(out, "\n{}", p.apply("Last use by Fargate:", |s| s.bold()))?;
         for k in used {
-            writeln!(out, "  {} {} ({})", k.key, when(k.last_fargate_use), k.clusters_seen.join(", "))?;
+            writeln!(out, "  {} {} ({})", v(&k.key), when(k.last_fargate_use), v(&k.clusters_seen.join(", ")))?;
         }
     }
     let failing = report.clusters.iter().filter(|c| c.verdict == Verdict::Fail).count();
     let outcome = if report.verdict == Verdict::Fail {
         format!("Fargate launches failed in {failing} of {} cluster(s) in the window", report.clusters.len())
-    } else if !report.gaps.is_empty() {
-        "no failure seen, but the source could not be read in full".to_string()
+    } else if report.verdict == Verdict::Unknown {
+        "no failure seen, but the source could not be read in full: unknown".to_string()
     } else {
         "no failed Fargate launch call in the window".to_string()
     };

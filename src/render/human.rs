@@ -9,6 +9,7 @@ use std::io::{self, Write};
 
 use colored::{ColoredString, Colorize};
 
+use super::text::{visible as v, visible_lines};
 use crate::finding::{Severity, Verdict};
 use crate::report::{ClusterReport, Report, SuppressionStatus};
 
@@ -48,10 +49,10 @@ impl Paint {
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let p = Paint::new(color);
     for gap in &report.gaps {
-        writeln!(out, "{} {}", p.verdict(Verdict::Unknown), gap.describe())?;
+        writeln!(out, "{} {}", p.verdict(Verdict::Unknown), v(&gap.describe()))?;
     }
     if report.clusters.is_empty() && report.gaps.is_empty() {
-        writeln!(out, "No ECS clusters found in {}.", report.regions.join(", "))?;
+        writeln!(out, "No ECS clusters found in {}.", v(&report.regions.join(", ")))?;
     }
     for cluster in &report.clusters {
         render_cluster(&p, cluster, out)?;
@@ -61,9 +62,9 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         writeln!(out, "{}", p.apply("Failing keys and what depends on them:", |s| s.bold()))?;
         for k in &report.failing_keys {
             let state = k.key_state.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
-            writeln!(out, "  {}{state}", k.key)?;
+            writeln!(out, "  {}{}", v(&k.key), v(&state))?;
             for d in &k.dependents {
-                writeln!(out, "    {}", d.describe())?;
+                writeln!(out, "    {}", v(&d.describe()))?;
             }
         }
     }
@@ -75,7 +76,15 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
             _ => "matched no finding: stale, or mistyped?".to_string(),
         };
         let scope = sup.cluster.as_deref().map(|c| format!(" on {c}")).unwrap_or_default();
-        writeln!(out, "{} suppression of {}{scope} ({}) {what}", p.apply("!", |s| s.yellow()), sup.check, sup.reason)?;
+        writeln!(
+            out,
+            "{} suppression of {}{} ({}) {}",
+            p.apply("!", |s| s.yellow()),
+            v(&sup.check),
+            v(&scope),
+            v(&sup.reason),
+            v(&what)
+        )?;
     }
     let s = &report.summary;
     let plural = if s.clusters == 1 { "" } else { "s" };
@@ -98,16 +107,16 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
 }
 
 fn render_cluster(p: &Paint, c: &ClusterReport, out: &mut dyn Write) -> io::Result<()> {
-    let arn = c.cluster_arn.as_deref().map(|a| format!("  {}", p.dim(a))).unwrap_or_default();
-    writeln!(out, "{} {} ({}){arn}", p.verdict(c.verdict), p.apply(&c.cluster_name, |s| s.bold()), c.region)?;
+    let arn = c.cluster_arn.as_deref().map(|a| format!("  {}", p.dim(&v(a)))).unwrap_or_default();
+    writeln!(out, "{} {} ({}){arn}", p.verdict(c.verdict), p.apply(&v(&c.cluster_name), |s| s.bold()), v(&c.region))?;
     for u in &c.key_usages {
         let key = match (&u.configured_key, &u.key_arn, &u.key_state) {
             (None, _, _) => p.dim("no customer managed key: AWS owned key, nothing to check"),
             (Some(configured), Some(arn), state) => {
                 let via = if configured != arn { format!(" (configured as {configured})") } else { String::new() };
-                format!("{arn}{via} {}", state.as_deref().unwrap_or("state not reported"))
+                v(&format!("{arn}{via} {}", state.as_deref().unwrap_or("state not reported"))).into_owned()
             }
-            (Some(configured), None, _) => format!("{configured} (not described)"),
+            (Some(configured), None, _) => format!("{} (not described)", v(configured)),
         };
         writeln!(out, "    {:<26} {key}", u.usage.as_str())?;
     }
@@ -118,9 +127,9 @@ fn render_cluster(p: &Paint, c: &ClusterReport, out: &mut dyn Write) -> io::Resu
             (_, Severity::Warning | Severity::Error) => p.apply("! warning", |s| s.yellow()),
             (_, Severity::Info) => p.apply("i info", |s| s.blue()),
         };
-        writeln!(out, "  {mark} [{}] {}", f.check, f.message)?;
+        writeln!(out, "  {mark} [{}] {}", f.check, v(&f.message))?;
         if let Some(fix) = &f.remediation {
-            let mut lines = fix.lines();
+            let mut lines = visible_lines(fix);
             if let Some(first) = lines.next() {
                 writeln!(out, "      {} {first}", p.apply("fix:", |s| s.cyan().bold()))?;
             }
@@ -132,7 +141,7 @@ fn render_cluster(p: &Paint, c: &ClusterReport, out: &mut dyn Write) -> io::Resu
     for sf in &c.suppressed {
         let f = &sf.finding;
         let line = format!("~ suppressed [{}] {} (accepted: {})", f.check, f.message, sf.suppressed_because);
-        writeln!(out, "  {}", p.dim(&line))?;
+        writeln!(out, "  {}", p.dim(&v(&line)))?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
 
+use super::text::{visible as v, visible_lines};
 use crate::finding::{Severity, Verdict};
 use crate::report::Report;
 
@@ -14,8 +15,8 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut suite = TestSuite::new("ecs-key-preflight");
     for gap in &report.gaps {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-        status.set_message(gap.describe());
-        suite.add_test_case(TestCase::new(format!("scope {}", gap.resource), status));
+        status.set_message(v(&gap.describe()).into_owned());
+        suite.add_test_case(TestCase::new(format!("scope {}", v(&gap.resource)), status));
     }
     for c in &report.clusters {
         let worst = c.findings.iter().find(|f| f.verdict == c.verdict && f.verdict != Verdict::Pass);
@@ -25,7 +26,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             Verdict::Unknown => TestCaseStatus::non_success(NonSuccessKind::Error),
         };
         if let Some(f) = worst {
-            status.set_message(format!("[{}] {}", f.check, f.message));
+            status.set_message(format!("[{}] {}", f.check, v(&f.message)));
             status.set_type(f.check);
         }
         let text: Vec<String> = c
@@ -36,16 +37,16 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 let fix = f
                     .remediation
                     .as_deref()
-                    .map(|r| format!("\n  fix: {}", r.replace('\n', "\n       ")))
+                    .map(|r| format!("\n  fix: {}", visible_lines(r).collect::<Vec<_>>().join("\n       ")))
                     .unwrap_or_default();
-                format!("{} [{}] {}{fix}", f.verdict.as_str(), f.check, f.message)
+                format!("{} [{}] {}{fix}", f.verdict.as_str(), f.check, v(&f.message))
             })
             .collect();
         if !text.is_empty() {
             status.set_description(text.join("\n"));
         }
-        let mut case = TestCase::new(c.cluster_name.clone(), status);
-        case.set_classname(format!("ecs-key-preflight.{}", c.region));
+        let mut case = TestCase::new(v(&c.cluster_name).into_owned(), status);
+        case.set_classname(format!("ecs-key-preflight.{}", v(&c.region)));
         suite.add_test_case(case);
     }
     let mut junit = JUnit::new("ecs-key-preflight");

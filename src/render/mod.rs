@@ -7,6 +7,7 @@ mod human;
 mod json;
 mod junit;
 mod prometheus;
+pub mod text;
 
 use std::io::{self, Write};
 

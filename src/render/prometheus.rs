@@ -9,8 +9,11 @@ use std::io::{self, Write};
 use crate::finding::Verdict;
 use crate::report::{KeyReport, Report};
 
+/// A label value: control characters shown escaped first (so a scraped
+/// value never carries raw escape sequences to whoever views it), then the
+/// format's own escapes (backslash, quote, newline) over the result.
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    super::text::visible(v).replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 fn verdict_value(v: Verdict) -> u8 {

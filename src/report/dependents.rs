@@ -27,8 +27,10 @@ pub struct Dependent {
     pub region: String,
     /// `null` for the cluster as a whole (new tasks, services not read).
     pub service: Option<String>,
-    pub desired: Option<i32>,
-    pub running: Option<i32>,
+    /// Summed over deployments as 64-bit numbers: ECS counts are 32-bit, and
+    /// a hostile inventory must not wrap them.
+    pub desired: Option<i64>,
+    pub running: Option<i64>,
     pub effect: Effect,
 }
 
@@ -90,7 +92,7 @@ pub fn failing_keys(inventory: &Inventory, reports: &[ClusterReport]) -> Vec<Fai
         }
     };
     for (cluster, report) in inventory.clusters.iter().zip(reports) {
-        let base = |service: Option<&str>, counts: Option<(i32, i32)>, effect| Dependent {
+        let base = |service: Option<&str>, counts: Option<(i64, i64)>, effect| Dependent {
             cluster_name: cluster.name.clone(),
             region: cluster.region.clone(),
             service: service.map(str::to_string),
@@ -117,7 +119,9 @@ pub fn failing_keys(inventory: &Inventory, reports: &[ClusterReport]) -> Vec<Fai
                 .filter(|d| d.ephemeral_storage_key.as_ref().and_then(|k| k.configured.as_deref()) == f.key.as_deref())
                 .collect();
             let Some(usage) = pinned.first().and_then(|d| d.ephemeral_storage_key.as_ref()) else { continue };
-            let counts = pinned.iter().fold((0, 0), |(r, d), dep| (r + dep.running, d + dep.desired));
+            let counts = pinned
+                .iter()
+                .fold((0i64, 0i64), |(r, d), dep| (r + i64::from(dep.running), d + i64::from(dep.desired)));
             add(key_facts(inventory, usage), base(Some(name), Some(counts), Effect::ScaleOutsAndReplacements));
         }
     }
@@ -130,7 +134,7 @@ pub fn failing_keys(inventory: &Inventory, reports: &[ClusterReport]) -> Vec<Fai
     keys
 }
 
-type Dep = (Option<String>, Option<(i32, i32)>, Effect);
+type Dep = (Option<String>, Option<(i64, i64)>, Effect);
 
 /// What depends on a cluster's own (failing) key for `usage`.
 fn cluster_dependents(cluster: &Cluster, usage: &KeyUsage) -> Vec<Dep> {
@@ -154,14 +158,26 @@ fn cluster_dependents(cluster: &Cluster, usage: &KeyUsage) -> Vec<Dep> {
                     .filter(|d| d.ephemeral_storage_key.as_ref().is_none_or(|k| k.lookup.as_deref() == mine))
                     .collect();
                 if here.is_empty() && !s.deployments.is_empty() {
-                    out.push((Some(s.name.clone()), Some((s.running, s.desired)), Effect::NextDeployment));
+                    out.push((
+                        Some(s.name.clone()),
+                        Some((i64::from(s.running), i64::from(s.desired))),
+                        Effect::NextDeployment,
+                    ));
                 } else {
-                    out.push((Some(s.name.clone()), Some((s.running, s.desired)), Effect::ScaleOutsAndReplacements));
+                    out.push((
+                        Some(s.name.clone()),
+                        Some((i64::from(s.running), i64::from(s.desired))),
+                        Effect::ScaleOutsAndReplacements,
+                    ));
                 }
             }
             Usage::ManagedStorage => {
                 if s.deployments.iter().any(|d| d.managed_ebs) {
-                    out.push((Some(s.name.clone()), Some((s.running, s.desired)), Effect::EbsVolumes));
+                    out.push((
+                        Some(s.name.clone()),
+                        Some((i64::from(s.running), i64::from(s.desired))),
+                        Effect::EbsVolumes,
+                    ));
                 }
             }
             Usage::ExecuteCommand => {}
