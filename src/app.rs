@@ -49,7 +49,7 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
         files.push(("--save-inventory", p, true));
     }
     crate::fsio::check_distinct(&files).map_err(AppError::Usage)?;
-    let config = load_config(config_path)?;
+    let config = load_config(config_path.clone())?;
     let mut output = open_output(args.out.output.as_deref(), "report")?;
     let mut saved = match &args.save_inventory {
         Some(path) => Some(create_output(path, "inventory")?),
@@ -80,7 +80,11 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
         grant_warn_percent: u64::from(args.grant_warn_percent),
         require_rotation: args.require_rotation,
     };
-    let report = Report::build_with(&inventory, checks::run(&inventory, &options), &config.suppress);
+    let build = crate::report::BuildOptions { allow_empty: args.allow_empty };
+    let mut report = Report::build_with(&inventory, checks::run(&inventory, &options), &config.suppress, build);
+    if !config.suppress.is_empty() {
+        report.suppressions_file = config_path.map(|p| p.display().to_string());
+    }
     let color = use_color(args.out.color, args.out.output.is_some());
     let render_options = render::RenderOptions { color, grant_quota: options.grant_quota };
     let written = render::render(&report, args.out.format, render_options, &mut output);

@@ -65,6 +65,10 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with = "services")]
     pub no_services: bool,
 
+    /// An empty scope (no cluster found) passes instead of exiting 2 ("nothing was checked").
+    #[arg(long)]
+    pub allow_empty: bool,
+
     /// Also check that a CloudWatch alarm watches for KMS errors on a key pending deletion or
     /// disabled (reads trails, metric filters and alarms).
     #[arg(long)]

@@ -786,3 +786,29 @@ async fn audit_maps_keys_to_the_clusters_configured_with_them() {
     assert_eq!(map[KEY].iter().collect::<Vec<_>>(), ["a", "b"]);
     assert_eq!(map[OLD_KEY].iter().collect::<Vec<_>>(), ["c"]);
 }
+
+/// An endpoint that answers 200 but leaves out what was asked for (issue 9,
+/// item 4). Recorded as mocks: neither the emulator nor AWS answers so.
+#[tokio::test]
+async fn a_cluster_requested_but_not_returned_is_unknown() {
+    let empty = mock!(aws_sdk_ecs::Client::describe_clusters).then_output(|| DescribeClustersOutput::builder().build());
+    let m = mocks(&[&empty], &[]);
+    let inv = run(&m, &["prod"]).await;
+    assert_eq!(inv.clusters.len(), 1, "the requested cluster is still in the report");
+    let ClusterLookup::Unreadable { gap } = &inv.clusters[0].lookup else { panic!("{:?}", inv.clusters[0]) };
+    assert_eq!(gap.code, "NotReturned");
+    let r = report(&inv);
+    assert_eq!((r.verdict, r.exit_code), (Verdict::Unknown, 2));
+}
+
+#[tokio::test]
+async fn a_service_requested_but_not_returned_is_unknown() {
+    let empty = mock!(aws_sdk_ecs::Client::describe_services).then_output(|| DescribeServicesOutput::builder().build());
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))]), &empty], &[&describe_key_by_arn()]);
+    let inv = run_scope(&m, &["prod"], &["api"]).await;
+    assert!(inv.missing_services.is_empty(), "not returned is not 'not found'");
+    let Some(Fact::Unreadable { gap }) = &inv.clusters[0].services else { panic!("{:?}", inv.clusters[0].services) };
+    assert_eq!(gap.code, "NotReturned");
+    let r = report(&inv);
+    assert_eq!((r.verdict, r.exit_code), (Verdict::Unknown, 2));
+}

@@ -263,12 +263,24 @@ fn more_than_100_clusters_are_described_in_batches() {
 }
 
 #[test]
-fn empty_region_passes_and_says_so() {
+fn empty_region_is_nothing_checked_unless_allowed() {
     estate();
+    // A gate pointed at the wrong Region must not stay green: exit 2.
     let out = bin_aws(EMPTY).args(["check", "--color", "never"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2));
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.contains("No ECS clusters found in ap-southeast-2"), "{stdout}");
+    assert!(stdout.contains("nothing was checked"), "{stdout}");
+    assert!(stdout.contains("ap-southeast-2"), "{stdout}");
+    let (exit, report) = run_json(bin_aws(EMPTY).args(["check", "--format", "json"]));
+    assert_eq!((exit, report["verdict"].as_str()), (2, Some("unknown")));
+    assert_eq!(report["gaps"][0]["code"], "NothingChecked");
+    // Monitoring can alert on zero clusters checked.
+    let prom = bin_aws(EMPTY).args(["check", "--format", "prometheus"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&prom.stdout).contains("ecs_key_preflight_clusters_checked 0"));
+    // Expected to be empty: a pass.
+    let out = bin_aws(EMPTY).args(["check", "--color", "never", "--allow-empty"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No ECS clusters found in ap-southeast-2"));
 }
 
 #[test]
@@ -299,7 +311,7 @@ fn human_report_names_cause_and_fix() {
     assert!(stdout.contains("FAIL    disabled (us-east-1)"), "{stdout}");
     assert!(stdout.contains("PASS    healthy (us-east-1)"), "{stdout}");
     assert!(stdout.contains("fix: aws kms enable-key --key-id arn:aws:kms:us-east-1:"), "{stdout}");
-    assert!(stdout.contains("2 clusters: 1 fail, 0 unknown, 1 pass"), "{stdout}");
+    assert!(stdout.contains("2 clusters in account 123456789012 (us-east-1): 1 fail, 0 unknown, 1 pass"), "{stdout}");
     assert!(!stdout.contains('\u{1b}'), "no escape codes with --color never");
 }
 

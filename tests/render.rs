@@ -92,6 +92,9 @@ struct JsonReport {
     tool: JsonTool,
     collected_at: String,
     regions: Vec<String>,
+    identity: Option<JsonIdentity>,
+    accounts: Vec<String>,
+    suppressions_file: Option<String>,
     verdict: JsonVerdict,
     exit_code: u8,
     summary: JsonSummary,
@@ -217,6 +220,16 @@ struct JsonSummary {
     pass: usize,
     fail: usize,
     unknown: usize,
+    suppressed: usize,
+    pinned_keys_unchecked: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonIdentity {
+    account: String,
+    arn: String,
 }
 
 #[derive(Deserialize)]

@@ -344,7 +344,7 @@ impl Aggregator {
         let exit_code = verdict.exit_code();
         AuditReport {
             schema_version: AUDIT_SCHEMA_VERSION,
-            tool: crate::report::Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION").to_string() },
+            tool: crate::report::Tool::this(),
             source,
             window: self.window,
             cluster_mapping: mapping,

@@ -93,7 +93,33 @@ async fn describe_batch(run: &Run<'_>, region: &str, refs: Vec<String>) -> Vec<C
             services: None,
         }
     }));
+    // Every cluster asked for must come back, described or listed as a
+    // failure. An answer that leaves one out says nothing about it: that
+    // is unknown, never "no such cluster" and never a pass.
+    for r in refs {
+        let name = cluster_name(&r);
+        if !clusters.iter().any(|c| c.arn.as_deref() == Some(r.as_str()) || c.name == name) {
+            clusters.push(Cluster {
+                name: name.to_string(),
+                arn: Arn::parse(&r).map(|_| r.clone()),
+                region: region.to_string(),
+                lookup: ClusterLookup::Unreadable { gap: not_returned("ecs:DescribeClusters", &r) },
+                services: None,
+            });
+        }
+    }
     clusters
+}
+
+/// The gap for something asked for by name that the answer left out.
+fn not_returned(operation: &str, resource: &str) -> Gap {
+    tracing::warn!(operation, resource, "requested, not returned");
+    Gap {
+        operation: operation.to_string(),
+        resource: resource.to_string(),
+        code: "NotReturned".to_string(),
+        message: "requested, not returned: the answer neither described it nor listed it as a failure".to_string(),
+    }
 }
 
 fn found(c: &aws_sdk_ecs::types::Cluster, region: &str) -> Cluster {
@@ -185,16 +211,32 @@ async fn describe_services(
     let results: Vec<_> = stream::iter(batches)
         .map(|batch| async move {
             run.call("ecs:DescribeServices", cluster_arn);
-            run.clients.ecs(region).describe_services().cluster(cluster_arn).set_services(Some(batch)).send().await
+            let sent = batch.clone();
+            (
+                sent,
+                run.clients.ecs(region).describe_services().cluster(cluster_arn).set_services(Some(batch)).send().await,
+            )
         })
         .buffered(run.concurrency)
         .collect()
         .await;
     let mut services = Vec::new();
     let mut missing = Vec::new();
-    for result in results {
+    for (sent, result) in results {
         match result {
             Ok(out) => {
+                // Every service asked for must come back, described or as a failure.
+                let last = |s: &str| s.rsplit('/').next().unwrap_or_default().to_string();
+                let answered: Vec<String> = out
+                    .services()
+                    .iter()
+                    .filter_map(|s| s.service_name().map(str::to_string).or_else(|| s.service_arn().map(last)))
+                    .chain(out.failures().iter().filter_map(|f| f.arn().map(last)))
+                    .collect();
+                if let Some(lost) = sent.iter().find(|n| !answered.contains(&last(n))) {
+                    let resource = format!("service {} of {cluster_arn}", last(lost));
+                    return (Fact::Unreadable { gap: not_returned("ecs:DescribeServices", &resource) }, Vec::new());
+                }
                 services.extend(out.services().iter().map(|s| service(s, cluster_arn, region)));
                 missing.extend(out.failures().iter().map(|f| MissingService {
                     cluster: cluster.clone(),

@@ -30,6 +30,9 @@ pub struct Inventory {
     pub collected_at: Timestamp,
     /// Regions that were searched for clusters.
     pub regions: Vec<String>,
+    /// The identity the facts were read with (`sts:GetCallerIdentity`), when known.
+    #[serde(default)]
+    pub identity: Option<crate::report::Identity>,
     /// Cluster names or ARNs the user asked for; empty means "every cluster".
     #[serde(default)]
     pub requested_clusters: Vec<String>,
@@ -70,6 +73,7 @@ impl Inventory {
             schema_version: INVENTORY_SCHEMA_VERSION,
             collected_at,
             regions,
+            identity: None,
             requested_clusters: Vec::new(),
             requested_services: Vec::new(),
             missing_services: Vec::new(),

@@ -93,17 +93,39 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         Verdict::Fail => "new tasks will fail to start in at least one cluster",
         Verdict::Unknown => "some facts could not be read",
     };
+    let scope = match report.accounts.as_slice() {
+        [] => format!(" ({})", report.regions.join(", ")),
+        [one] => format!(" in account {one} ({})", report.regions.join(", ")),
+        many => format!(" in {} accounts ({})", many.len(), report.regions.join(", ")),
+    };
     writeln!(out)?;
     writeln!(
         out,
-        "{} {} cluster{plural}: {} fail, {} unknown, {} pass; {outcome} (exit {}).",
+        "{} {} cluster{plural}{}: {} fail, {} unknown, {} pass; {outcome} (exit {}).",
         p.verdict(report.verdict).trim_end(),
         s.clusters,
+        v(&scope),
         s.fail,
         s.unknown,
         s.pass,
         report.exit_code
-    )
+    )?;
+    // A pass is never silently partial: say who checked, what was left out.
+    if let Some(id) = &report.identity {
+        writeln!(out, "Checked as {} (account {}).", v(&id.arn), v(&id.account))?;
+    }
+    if s.suppressed > 0 {
+        let file = report.suppressions_file.as_deref().unwrap_or("the configuration");
+        writeln!(out, "{} finding(s) suppressed by {}, left out of the verdicts.", s.suppressed, v(file))?;
+    }
+    if s.pinned_keys_unchecked > 0 {
+        writeln!(
+            out,
+            "Keys pinned on running deployments were not checked in {} cluster(s) (--no-services).",
+            s.pinned_keys_unchecked
+        )?;
+    }
+    Ok(())
 }
 
 fn render_cluster(p: &Paint, c: &ClusterReport, out: &mut dyn Write) -> io::Result<()> {

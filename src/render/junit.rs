@@ -13,6 +13,17 @@ use crate::report::Report;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut suite = TestSuite::new("ecs-key-preflight");
+    // What a pass rests on: who checked, and what was left out.
+    let s = &report.summary;
+    if let Some(id) = &report.identity {
+        suite.add_property(quick_junit::Property::new("identity", v(&id.arn).into_owned()));
+    }
+    suite.add_property(quick_junit::Property::new("accounts", v(&report.accounts.join(",")).into_owned()));
+    suite.add_property(quick_junit::Property::new("suppressed", s.suppressed.to_string()));
+    if let Some(file) = &report.suppressions_file {
+        suite.add_property(quick_junit::Property::new("suppressions_file", v(file).into_owned()));
+    }
+    suite.add_property(quick_junit::Property::new("pinned_keys_unchecked", s.pinned_keys_unchecked.to_string()));
     for gap in &report.gaps {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
         status.set_message(v(&gap.describe()).into_owned());

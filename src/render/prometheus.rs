@@ -52,6 +52,16 @@ pub fn render(report: &Report, grant_quota: u64, out: &mut dyn Write) -> io::Res
     writeln!(out, "# TYPE ecs_key_preflight_collected_timestamp_seconds gauge")?;
     writeln!(out, "ecs_key_preflight_collected_timestamp_seconds {now}")?;
 
+    writeln!(
+        out,
+        "# HELP ecs_key_preflight_clusters_checked Clusters the run checked (alert on 0: a run that checked nothing)."
+    )?;
+    writeln!(out, "# TYPE ecs_key_preflight_clusters_checked gauge")?;
+    writeln!(out, "ecs_key_preflight_clusters_checked {}", report.summary.clusters)?;
+    writeln!(out, "# HELP ecs_key_preflight_suppressed_findings Findings a suppression left out of the verdicts.")?;
+    writeln!(out, "# TYPE ecs_key_preflight_suppressed_findings gauge")?;
+    writeln!(out, "ecs_key_preflight_suppressed_findings {}", report.summary.suppressed)?;
+
     writeln!(out, "# HELP ecs_key_preflight_cluster_verdict Would new tasks start: 0 pass, 1 fail, 2 unknown.")?;
     writeln!(out, "# TYPE ecs_key_preflight_cluster_verdict gauge")?;
     for c in &report.clusters {

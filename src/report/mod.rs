@@ -11,7 +11,7 @@ mod dependents;
 mod suppress;
 
 use crate::finding::{Finding, Verdict};
-use crate::inventory::{ClusterLookup, Gap, Inventory, KeyLookup, Platform, Usage};
+use crate::inventory::{ClusterLookup, Fact, Gap, Inventory, KeyLookup, Platform, Usage};
 
 pub use dependents::{Dependent, Effect, FailingKey};
 pub use suppress::{SuppressedFinding, SuppressionReport, SuppressionStatus};
@@ -38,6 +38,13 @@ pub struct Report {
     pub tool: Tool,
     pub collected_at: Timestamp,
     pub regions: Vec<String>,
+    /// The identity the facts were read with (null for a replayed inventory
+    /// that did not record it).
+    pub identity: Option<Identity>,
+    /// Accounts the checked clusters belong to (from their ARNs).
+    pub accounts: Vec<String>,
+    /// The suppressions file that was applied, if any.
+    pub suppressions_file: Option<String>,
     pub verdict: Verdict,
     pub exit_code: u8,
     pub summary: Summary,
@@ -77,12 +84,39 @@ pub struct Tool {
     pub version: String,
 }
 
+impl Tool {
+    /// This build of the tool.
+    pub fn this() -> Self {
+        Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION").to_string() }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub clusters: usize,
     pub pass: usize,
     pub fail: usize,
     pub unknown: usize,
+    /// Findings a suppression took out of the verdicts (by `suppressions_file`).
+    pub suppressed: usize,
+    /// Clusters whose services were not read (`--no-services`): the keys
+    /// pinned on their running deployments were not checked.
+    pub pinned_keys_unchecked: usize,
+}
+
+/// Who the run checked as, when it asked (`sts:GetCallerIdentity`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+}
+
+/// How a report is built beyond the inventory and the findings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildOptions {
+    /// An empty scope (no cluster at all) is a pass rather than unknown.
+    pub allow_empty: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,7 +197,7 @@ impl Report {
     /// Builds the report from an inventory and the findings of
     /// [`crate::checks::run`] (one list per cluster, in cluster order).
     pub fn build(inventory: &Inventory, findings: Vec<Vec<Finding>>) -> Self {
-        Self::build_with(inventory, findings, &[])
+        Self::build_with(inventory, findings, &[], BuildOptions::default())
     }
 
     /// [`Report::build`], with the accepted risks of the configuration taken
@@ -172,6 +206,7 @@ impl Report {
         inventory: &Inventory,
         findings: Vec<Vec<Finding>>,
         suppressions: &[crate::config::Suppression],
+        options: BuildOptions,
     ) -> Self {
         let mut tally = suppress::Tally::new(inventory, suppressions);
         let clusters: Vec<ClusterReport> = inventory
@@ -256,18 +291,44 @@ impl Report {
                 Verdict::Fail => summary.fail += 1,
                 Verdict::Unknown => summary.unknown += 1,
             }
+            summary.suppressed += c.suppressed.len();
         }
-        let scope = if inventory.gaps.is_empty() { Verdict::Pass } else { Verdict::Unknown };
+        summary.pinned_keys_unchecked =
+            inventory.clusters.iter().filter(|c| matches!(c.services, Some(Fact::Skipped { .. }))).count();
+        let mut gaps = inventory.gaps.clone();
+        // Nothing checked is not "all pass": a gate pointed at the wrong
+        // Region or account would stay green forever.
+        if clusters.is_empty() && gaps.is_empty() && !options.allow_empty {
+            gaps.push(Gap {
+                operation: "scope".into(),
+                resource: inventory.regions.join(", "),
+                code: "NothingChecked".into(),
+                message: format!(
+                    "no ECS cluster found in {}: nothing was checked (pass --allow-empty if that is expected)",
+                    inventory.regions.join(", ")
+                ),
+            });
+        }
+        let scope = if gaps.is_empty() { Verdict::Pass } else { Verdict::Unknown };
         let verdict = clusters.iter().map(|c| c.verdict).fold(scope, Verdict::max);
+        let accounts: std::collections::BTreeSet<String> = inventory
+            .clusters
+            .iter()
+            .filter_map(|c| c.arn.as_deref().and_then(crate::inventory::Arn::parse).map(|a| a.account.to_string()))
+            .filter(|a| !a.is_empty())
+            .collect();
         Report {
             schema_version: REPORT_SCHEMA_VERSION,
-            tool: Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION").to_string() },
+            tool: Tool::this(),
             collected_at: inventory.collected_at,
             regions: inventory.regions.clone(),
+            identity: inventory.identity.clone(),
+            accounts: accounts.into_iter().collect(),
+            suppressions_file: None,
             verdict,
             exit_code: verdict.exit_code(),
             summary,
-            gaps: inventory.gaps.clone(),
+            gaps,
             failing_keys: dependents::failing_keys(inventory, &clusters),
             keys: key_reports(inventory),
             suppressions: tally.finish(),
@@ -375,13 +436,17 @@ mod tests {
         let r = report(&inv);
         assert_eq!(r.verdict, Verdict::Fail);
         assert_eq!(r.exit_code, exit::FAIL);
-        assert_eq!(r.summary, Summary { clusters: 2, pass: 0, fail: 1, unknown: 1 });
+        assert_eq!(r.summary, Summary { clusters: 2, pass: 0, fail: 1, unknown: 1, ..Summary::default() });
     }
 
     #[test]
     fn scope_gap_makes_an_empty_run_unknown() {
         let mut inv = Inventory::new(NOW.parse().unwrap(), vec![REGION.into()]);
-        assert_eq!(report(&inv).verdict, Verdict::Pass);
+        // Nothing checked is unknown, unless an empty scope is expected.
+        assert_eq!(report(&inv).verdict, Verdict::Unknown);
+        assert_eq!(report(&inv).gaps[0].code, "NothingChecked");
+        let allowed = Report::build_with(&inv, vec![], &[], BuildOptions { allow_empty: true });
+        assert_eq!((allowed.verdict, allowed.exit_code), (Verdict::Pass, 0));
         inv.gaps.push(gap("AccessDeniedException"));
         assert_eq!(report(&inv).verdict, Verdict::Unknown);
         assert_eq!(report(&inv).exit_code, exit::UNKNOWN);

@@ -201,7 +201,12 @@ mod tests {
         ];
         for (file, verdict, status) in cases {
             let s = suppression(&file);
-            let r = Report::build_with(&inv, run(&inv, &CheckOptions::default()), &s);
+            let r = Report::build_with(
+                &inv,
+                run(&inv, &CheckOptions::default()),
+                &s,
+                crate::report::BuildOptions::default(),
+            );
             assert_eq!(r.verdict, verdict, "{file}");
             assert_eq!(r.suppressions[0].status, status, "{file}");
             if status == SuppressionStatus::Applied {
