@@ -11,7 +11,7 @@ use aws_config::BehaviorVersion;
 use aws_config::default_provider::credentials::DefaultCredentialsChain;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::timeout::TimeoutConfig;
-use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 
 use crate::audit::{self, Aggregator, Window};
 use crate::checks::{self, CheckOptions};
@@ -281,26 +281,41 @@ async fn sdk_config(args: &AwsArgs) -> Result<aws_config::SdkConfig, AppError> {
         .build();
 
     let mut profile_region = aws_config::profile::ProfileFileRegionProvider::builder();
-    let mut credentials = DefaultCredentialsChain::builder().imds_client(imds.clone());
     if let Some(profile) = &args.profile {
         profile_region = profile_region.profile_name(profile);
-        credentials = credentials.profile_name(profile);
     }
     let region_chain = RegionProviderChain::first_try(args.regions.first().cloned().map(aws_config::Region::new))
         .or_else(aws_config::environment::EnvironmentVariableRegionProvider::new())
         .or_else(profile_region.build())
-        .or_else(aws_config::imds::region::ImdsRegionProvider::builder().imds_client(imds).build());
+        .or_else(aws_config::imds::region::ImdsRegionProvider::builder().imds_client(imds.clone()).build());
     let region = region_chain.region().await;
     if region.is_none() && args.regions.is_empty() {
         return Err(AppError::NoRegion);
     }
-    let credentials = credentials.region(region.clone()).build().await;
+    // `--profile` wins over credentials in the environment, as with the AWS
+    // CLI (command line, then environment, then files): with a profile
+    // named, only that profile's credentials are used. Without one, the
+    // standard chain (environment first).
+    let credentials = match &args.profile {
+        Some(profile) => SharedCredentialsProvider::new(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .configure(&aws_config::provider_config::ProviderConfig::default().with_region(region.clone()))
+                .profile_name(profile)
+                .build(),
+        ),
+        None => SharedCredentialsProvider::new(
+            DefaultCredentialsChain::builder().imds_client(imds).region(region.clone()).build().await,
+        ),
+    };
 
     let provided = tokio::time::timeout(CREDENTIALS_TIMEOUT, credentials.provide_credentials()).await;
-    match provided {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => return Err(AppError::NoCredentials(error_chain(&e))),
-        Err(_) => {
+    match (provided, &args.profile) {
+        (Ok(Ok(_)), _) => {}
+        (Ok(Err(e)), Some(profile)) => {
+            return Err(AppError::ProfileCredentials { profile: profile.clone(), reason: error_chain(&e) });
+        }
+        (Ok(Err(e)), None) => return Err(AppError::NoCredentials(error_chain(&e))),
+        (Err(_), _) => {
             return Err(AppError::NoCredentials("timed out resolving credentials".to_string()));
         }
     }

@@ -15,6 +15,8 @@ pub enum AppError {
     NoRegion,
     #[error("no usable AWS credentials: {0}")]
     NoCredentials(String),
+    #[error("profile \"{profile}\" gives no usable credentials: {reason}")]
+    ProfileCredentials { profile: String, reason: String },
     #[error("invalid configuration {}: {reason}", path.display())]
     Config { path: PathBuf, reason: String },
     #[error("cannot read inventory {}: {reason}", path.display())]
@@ -35,6 +37,9 @@ impl AppError {
             AppError::NoRegion => Some("pass --region, set AWS_REGION, or set a region in your AWS profile"),
             AppError::NoCredentials(_) => Some(
                 "set AWS_PROFILE or pass --profile (run `aws sso login` for SSO profiles), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            ),
+            AppError::ProfileCredentials { .. } => Some(
+                "check the profile's name in ~/.aws/config (or AWS_CONFIG_FILE); for SSO profiles run `aws sso login --profile NAME`",
             ),
             AppError::Inventory { .. } => Some("an inventory is the JSON written by --save-inventory"),
             AppError::Config { .. } => Some("see docs/configuration.md; --no-config ignores the file"),

@@ -59,6 +59,10 @@ pub trait Clients: Send + Sync {
     fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client;
     fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client;
     fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client;
+    /// STS, for GetCallerIdentity; `None` where there is none (mocks).
+    fn sts(&self, _region: &str) -> Option<aws_sdk_sts::Client> {
+        None
+    }
 }
 
 /// Real clients from one shared SDK configuration, one per service and Region.
@@ -106,6 +110,10 @@ impl Clients for SdkClients {
         aws_sdk_cloudwatchlogs::Client::new(&self.regional(region))
     }
 
+    fn sts(&self, region: &str) -> Option<aws_sdk_sts::Client> {
+        Some(aws_sdk_sts::Client::new(&self.regional(region)))
+    }
+
     fn kms(&self, region: &str) -> aws_sdk_kms::Client {
         let mut cache = self.kms.lock().unwrap_or_else(|e| e.into_inner());
         cache
@@ -148,10 +156,16 @@ pub async fn collect(
     inventory.requested_services = scope.services.clone();
 
     // Which clusters to describe, per Region. A cluster ARN names its own
-    // Region; a bare name is looked for in every Region in scope.
+    // Region; a bare name is looked for in every Region in scope. Whom the
+    // facts are read as is asked alongside.
     let mut targets: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let identity = identity(&run, scope.regions.first().map(String::as_str).unwrap_or("us-east-1"));
+    let (identity, listed) = tokio::join!(identity, async {
+        if scope.clusters.is_empty() { ecs::list_all(&run, &scope.regions).await } else { Vec::new() }
+    });
+    inventory.identity = identity;
     if scope.clusters.is_empty() {
-        for (region, result) in ecs::list_all(&run, &scope.regions).await {
+        for (region, result) in listed {
             match result {
                 Ok(arns) => targets.entry(region).or_default().extend(arns),
                 Err(gap) => inventory.gaps.push(gap),
@@ -242,6 +256,23 @@ pub async fn collect(
     let total: u64 = inventory.api_calls.values().sum();
     tracing::info!(total, calls = ?inventory.api_calls, "AWS requests made");
     inventory
+}
+
+/// Whom the credentials belong to (sts:GetCallerIdentity, which needs no
+/// permission). A failure is logged, not a gap: the checks do not need it.
+async fn identity(run: &Run<'_>, region: &str) -> Option<crate::report::Identity> {
+    let client = run.clients.sts(region)?;
+    run.call("sts:GetCallerIdentity", region);
+    match client.get_caller_identity().send().await {
+        Ok(out) => Some(crate::report::Identity {
+            account: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+        }),
+        Err(err) => {
+            tracing::warn!("sts:GetCallerIdentity failed: {}", aws_sdk_sts::error::DisplayErrorContext(&err));
+            None
+        }
+    }
 }
 
 /// A bare cluster name is looked for in every Region in scope: it is missing
