@@ -17,7 +17,7 @@ EMU_ENV = AWS_ACCESS_KEY_ID=EXAMPLEACCESSKEYID AWS_SECRET_ACCESS_KEY=EXAMPLESECR
           AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null \
           AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
-.PHONY: all build test lint unit demo venv emulator-start emulator-stop bench clean
+.PHONY: all build test lint unit fuzz demo venv emulator-start emulator-stop bench clean
 
 all: build
 
@@ -45,6 +45,12 @@ unit: venv
 	$(CARGO) test --all-targets
 
 test: lint unit
+
+# The property tests over every parser of outside input and the policy
+# evaluator, with many more cases than `make test` runs.
+fuzz:
+	PROPTEST_CASES=5000 $(CARGO) test --release --test fuzz_parsers
+	PROPTEST_CASES=5000 $(CARGO) test --release --lib policy::cases
 
 # Start the emulator (moto in server mode, plus the ECS behaviour added by
 # tests/emulator/ecs_pinning.py) on a free loopback port, wait until it

@@ -41,11 +41,8 @@ fn stderr(out: &std::process::Output) -> String {
 fn control_bytes_in_cloudtrail_fields_are_shown_escaped() {
     // The issue's example: an OSC 52 clipboard write and a screen clear in the cluster name.
     let record = failed_launch("x\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J", "m\u{1b}[31m");
-    let out = bin()
-        .args(["audit", "--from", "-", "--color", "never"])
-        .write_stdin(format!("{record}\n"))
-        .output()
-        .unwrap();
+    let out =
+        bin().args(["audit", "--from", "-", "--color", "never"]).write_stdin(format!("{record}\n")).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'), "{stdout:?}");
@@ -68,7 +65,8 @@ fn directory_links_are_not_followed_and_files_are_read_once() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a report, not a hang");
     assert_eq!(report["events"]["read"], 1, "each file once: {report:#}");
     assert_eq!(report["clusters"][0]["failures"][0]["count"], 1);
-    let skipped: Vec<&str> = report["files"]["skipped"].as_array().unwrap().iter().map(|s| s["reason"].as_str().unwrap()).collect();
+    let skipped: Vec<&str> =
+        report["files"]["skipped"].as_array().unwrap().iter().map(|s| s["reason"].as_str().unwrap()).collect();
     assert_eq!(skipped, ["a link to a directory: not followed"; 2]);
 }
 
@@ -113,7 +111,11 @@ fn a_source_with_no_readable_record_is_not_a_pass() {
     // A file read in part: unknown, unless a failure was seen.
     let partial = dir.path().join("partial");
     std::fs::create_dir(&partial).unwrap();
-    std::fs::write(partial.join("a.json"), r#"{"Records":[{"eventName":"Decrypt","eventTime":"2024-04-24T10:00:00Z"}]}"#).unwrap();
+    std::fs::write(
+        partial.join("a.json"),
+        r#"{"Records":[{"eventName":"Decrypt","eventTime":"2024-04-24T10:00:00Z"}]}"#,
+    )
+    .unwrap();
     std::fs::write(partial.join("b.json"), "not json").unwrap();
     assert_eq!(audit_from(&partial).status.code(), Some(2));
 }
@@ -224,7 +226,8 @@ fn an_unwritable_save_inventory_fails_before_collecting() {
 }
 
 fn inventory_with(edit: impl Fn(&mut serde_json::Value)) -> tempfile::NamedTempFile {
-    let mut inv: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture("estate.json")).unwrap()).unwrap();
+    let mut inv: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("estate.json")).unwrap()).unwrap();
     edit(&mut inv);
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(inv.to_string().as_bytes()).unwrap();
@@ -249,9 +252,11 @@ fn removed_or_null_services_are_unknown_not_a_pass() {
         if let Some(c) = checkout {
             assert_ne!(c["verdict"], "pass", "{c:#}");
         }
-        let any_unknown = report["clusters"].as_array().unwrap().iter().any(|c| {
-            c["findings"].as_array().unwrap().iter().any(|f| f["check"] == "services-unreadable")
-        });
+        let any_unknown = report["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["findings"].as_array().unwrap().iter().any(|f| f["check"] == "services-unreadable"));
         assert!(any_unknown, "remove={remove}");
     }
 }
