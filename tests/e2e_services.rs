@@ -251,8 +251,17 @@ fn no_services_skips_the_service_reads() {
     // The pinned key is not seen: the cluster's own key passes.
     assert_eq!(exit, 0);
     assert!(report["clusters"][0]["services"].is_null());
+    // A pass is never silently partial: the summary says what was left out.
+    assert_eq!(report["summary"]["pinned_keys_unchecked"], 1);
     let inventory: Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
     assert!(inventory["api_calls"].get("ecs:ListServices").is_none());
+    let out =
+        bin_aws(REGION).args(["check", "--color", "never", "--cluster", "moved", "--no-services"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Keys pinned on running deployments were not checked in 1 cluster(s) (--no-services)."),
+        "{stdout}"
+    );
 }
 
 #[test]
