@@ -2,27 +2,17 @@
 //! CloudWatch Logs (DescribeTrails), the metric filters (DescribeMetricFilters)
 //! and the metric alarms (DescribeAlarms), all pages, per Region.
 
-use futures_util::{StreamExt, stream};
-
 use super::{Run, gap};
 use crate::inventory::{AlarmFacts, Fact, MetricAlarm, MetricFilter};
 
-pub async fn alarms_all(run: &Run<'_>, regions: Vec<String>) -> Vec<(String, Fact<AlarmFacts>)> {
-    stream::iter(regions)
-        .map(|region| async move {
-            let facts = read(run, &region).await;
-            (region, facts)
-        })
-        .buffer_unordered(run.concurrency)
-        .collect()
-        .await
-}
-
-async fn read(run: &Run<'_>, region: &str) -> Fact<AlarmFacts> {
+/// The alarm set-up of one Region.
+pub async fn read(run: &Run<'_>, region: &str) -> Fact<AlarmFacts> {
     let mut facts = AlarmFacts::default();
 
-    run.call("cloudtrail:DescribeTrails", region);
-    match run.clients.cloudtrail(region).describe_trails().send().await {
+    let slot = run.call("cloudtrail:DescribeTrails", region).await;
+    let trails = run.clients.cloudtrail(region).describe_trails().send().await;
+    drop(slot);
+    match trails {
         Ok(out) => {
             for trail in out.trail_list() {
                 // arn:aws:logs:REGION:ACCOUNT:log-group:NAME:*
@@ -38,8 +28,7 @@ async fn read(run: &Run<'_>, region: &str) -> Fact<AlarmFacts> {
     }
 
     let mut pages = run.clients.logs(region).describe_metric_filters().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        run.call("logs:DescribeMetricFilters", region);
+    while let Some(page) = run.page("logs:DescribeMetricFilters", region, pages.next()).await {
         match page {
             Ok(page) => facts.metric_filters.extend(page.metric_filters().iter().map(|f| {
                 MetricFilter {
@@ -58,8 +47,7 @@ async fn read(run: &Run<'_>, region: &str) -> Fact<AlarmFacts> {
     }
 
     let mut pages = run.clients.cloudwatch(region).describe_alarms().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        run.call("cloudwatch:DescribeAlarms", region);
+    while let Some(page) = run.page("cloudwatch:DescribeAlarms", region, pages.next()).await {
         match page {
             Ok(page) => facts.alarms.extend(page.metric_alarms().iter().map(|a| MetricAlarm {
                 name: a.alarm_name().unwrap_or_default().to_string(),

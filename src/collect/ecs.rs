@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::ClusterField;
-use futures_util::{StreamExt, stream};
+use futures_util::future::join_all;
 
 use super::{Run, gap};
 use crate::inventory::{
@@ -19,42 +19,41 @@ const DESCRIBE_SERVICES_BATCH: usize = 10;
 
 /// Every cluster ARN in each Region, or the gap that stopped the listing.
 pub async fn list_all(run: &Run<'_>, regions: &[String]) -> Vec<(String, Result<Vec<String>, Gap>)> {
-    stream::iter(regions.iter().cloned())
-        .map(|region| async move {
-            let mut pages = run.clients.ecs(&region).list_clusters().max_results(100).into_paginator().send();
-            let mut arns = Vec::new();
-            while let Some(page) = pages.next().await {
-                run.call("ecs:ListClusters", &region);
-                match page {
-                    Ok(page) => arns.extend(page.cluster_arns().iter().cloned()),
-                    Err(e) => return (region.clone(), Err(gap("ecs:ListClusters", &region, &e))),
-                }
-            }
-            (region, Ok(arns))
-        })
-        .buffered(run.concurrency)
-        .collect()
-        .await
+    join_all(regions.iter().map(|region| async move { (region.clone(), list_clusters(run, region).await) })).await
+}
+
+/// Every cluster ARN of one Region (every page).
+pub async fn list_clusters(run: &Run<'_>, region: &str) -> Result<Vec<String>, Gap> {
+    let mut pages = run.clients.ecs(region).list_clusters().max_results(100).into_paginator().send();
+    let mut arns = Vec::new();
+    while let Some(page) = run.page("ecs:ListClusters", region, pages.next()).await {
+        match page {
+            Ok(page) => arns.extend(page.cluster_arns().iter().cloned()),
+            Err(e) => return Err(gap("ecs:ListClusters", region, &e)),
+        }
+    }
+    Ok(arns)
+}
+
+/// The batches of at most 100 that DescribeClusters takes.
+pub fn batches(refs: &[String]) -> impl Iterator<Item = Vec<String>> + '_ {
+    refs.chunks(DESCRIBE_CLUSTERS_BATCH).map(<[String]>::to_vec)
 }
 
 /// Describes the requested clusters of each Region.
 pub async fn describe_all(run: &Run<'_>, targets: BTreeMap<String, Vec<String>>) -> Vec<Cluster> {
     let batches: Vec<(String, Vec<String>)> = targets
         .into_iter()
-        .flat_map(|(region, refs)| {
-            refs.chunks(DESCRIBE_CLUSTERS_BATCH).map(|chunk| (region.clone(), chunk.to_vec())).collect::<Vec<_>>()
-        })
+        .flat_map(|(region, refs)| batches(&refs).map(|b| (region.clone(), b)).collect::<Vec<_>>())
         .collect();
-    let results: Vec<Vec<Cluster>> = stream::iter(batches)
-        .map(|(region, refs)| async move { describe_batch(run, &region, refs).await })
-        .buffer_unordered(run.concurrency)
-        .collect()
-        .await;
+    let results =
+        join_all(batches.into_iter().map(|(region, refs)| async move { describe_batch(run, &region, refs).await }))
+            .await;
     results.into_iter().flatten().collect()
 }
 
-async fn describe_batch(run: &Run<'_>, region: &str, refs: Vec<String>) -> Vec<Cluster> {
-    run.call("ecs:DescribeClusters", region);
+pub async fn describe_batch(run: &Run<'_>, region: &str, refs: Vec<String>) -> Vec<Cluster> {
+    let slot = run.call("ecs:DescribeClusters", region).await;
     let response = run
         .clients
         .ecs(region)
@@ -63,6 +62,7 @@ async fn describe_batch(run: &Run<'_>, region: &str, refs: Vec<String>) -> Vec<C
         .include(ClusterField::Configurations)
         .send()
         .await;
+    drop(slot);
     let output = match response {
         Ok(output) => output,
         Err(err) => {
@@ -157,41 +157,34 @@ fn key_usage(usage: Usage, configured: Option<&str>, cluster_arn: &str, region: 
     KeyUsage { usage, configured, lookup, skipped: None }
 }
 
-fn cluster_name(reference: &str) -> &str {
+pub(super) fn cluster_name(reference: &str) -> &str {
     Arn::parse(reference).map_or(reference, |a| a.resource_name())
 }
 
-/// Reads the services of each `(index, region, cluster ARN)`: the `requested`
+/// Reads the services of one cluster (a name or an ARN): the `requested`
 /// ones when given (no ListServices call), else every service.
-pub async fn services_all(
+pub async fn services_of(
     run: &Run<'_>,
-    clusters: Vec<(usize, String, String)>,
+    region: &str,
+    cluster: &str,
     requested: &[String],
-) -> Vec<(usize, Fact<Vec<Service>>, Vec<MissingService>)> {
-    stream::iter(clusters)
-        .map(|(i, region, cluster_arn)| async move {
-            let names = if requested.is_empty() {
-                match list_services(run, &region, &cluster_arn).await {
-                    Ok(arns) => arns,
-                    Err(gap) => return (i, Fact::Unreadable { gap }, Vec::new()),
-                }
-            } else {
-                requested.to_vec()
-            };
-            let (fact, missing) = describe_services(run, &region, &cluster_arn, names).await;
-            (i, fact, missing)
-        })
-        .buffer_unordered(run.concurrency)
-        .collect()
-        .await
+) -> (Fact<Vec<Service>>, Vec<MissingService>) {
+    let names = if requested.is_empty() {
+        match list_services(run, region, cluster).await {
+            Ok(arns) => arns,
+            Err(gap) => return (Fact::Unreadable { gap }, Vec::new()),
+        }
+    } else {
+        requested.to_vec()
+    };
+    describe_services(run, region, cluster, names).await
 }
 
 async fn list_services(run: &Run<'_>, region: &str, cluster_arn: &str) -> Result<Vec<String>, Gap> {
     let mut pages =
         run.clients.ecs(region).list_services().cluster(cluster_arn).max_results(100).into_paginator().send();
     let mut arns = Vec::new();
-    while let Some(page) = pages.next().await {
-        run.call("ecs:ListServices", cluster_arn);
+    while let Some(page) = run.page("ecs:ListServices", cluster_arn, pages.next()).await {
         match page {
             Ok(page) => arns.extend(page.service_arns().iter().cloned()),
             Err(e) => return Err(gap("ecs:ListServices", cluster_arn, &e)),
@@ -208,18 +201,12 @@ async fn describe_services(
 ) -> (Fact<Vec<Service>>, Vec<MissingService>) {
     let cluster = cluster_name(cluster_arn).to_string();
     let batches: Vec<Vec<String>> = names.chunks(DESCRIBE_SERVICES_BATCH).map(<[String]>::to_vec).collect();
-    let results: Vec<_> = stream::iter(batches)
-        .map(|batch| async move {
-            run.call("ecs:DescribeServices", cluster_arn);
-            let sent = batch.clone();
-            (
-                sent,
-                run.clients.ecs(region).describe_services().cluster(cluster_arn).set_services(Some(batch)).send().await,
-            )
-        })
-        .buffered(run.concurrency)
-        .collect()
-        .await;
+    let results: Vec<_> = join_all(batches.into_iter().map(|batch| async move {
+        let sent = batch.clone();
+        let _slot = run.call("ecs:DescribeServices", cluster_arn).await;
+        (sent, run.clients.ecs(region).describe_services().cluster(cluster_arn).set_services(Some(batch)).send().await)
+    }))
+    .await;
     let mut services = Vec::new();
     let mut missing = Vec::new();
     for (sent, result) in results {

@@ -3,26 +3,20 @@
 
 use std::collections::BTreeSet;
 
-use futures_util::{StreamExt, stream};
-
 use super::{Run, gap};
 use crate::inventory::{Fact, Gap, GrantSummary, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, Rotation};
 
-/// Describes each `(region, reference)` once.
-pub async fn describe_all(run: &Run<'_>, wanted: BTreeSet<(String, String)>) -> Vec<KeyRecord> {
-    stream::iter(wanted)
-        .map(|(region, reference)| async move {
-            let describe = describe(run, &region, &reference).await;
-            KeyRecord { reference, region, describe }
-        })
-        .buffer_unordered(run.concurrency)
-        .collect()
-        .await
+/// DescribeKey for one reference, in its Region.
+pub async fn describe_one(run: &Run<'_>, region: String, reference: String) -> KeyRecord {
+    let describe = describe(run, &region, &reference).await;
+    KeyRecord { reference, region, describe }
 }
 
 async fn describe(run: &Run<'_>, region: &str, reference: &str) -> KeyLookup {
-    run.call("kms:DescribeKey", reference);
-    match run.clients.kms(region).describe_key().key_id(reference).send().await {
+    let slot = run.call("kms:DescribeKey", reference).await;
+    let answer = run.clients.kms(region).describe_key().key_id(reference).send().await;
+    drop(slot);
+    match answer {
         Ok(output) => match output.key_metadata() {
             Some(m) => KeyLookup::Found { metadata: Box::new(metadata(m)) },
             None => KeyLookup::Unreadable {
@@ -79,28 +73,25 @@ pub struct DetailPlan {
     pub skip_rotation: Option<String>,
 }
 
-/// Reads policy, grants and rotation for each planned key, concurrently.
-pub async fn details_all(run: &Run<'_>, plans: Vec<DetailPlan>) -> Vec<(String, KeyDetails)> {
-    stream::iter(plans)
-        .map(|plan| async move {
-            let client = run.clients.kms(&plan.region);
-            let (policy, grants, rotation) =
-                tokio::join!(policy(run, &client, &plan), grants(run, &client, &plan), rotation(run, &client, &plan));
-            (plan.arn, KeyDetails { policy, grants, rotation })
-        })
-        .buffer_unordered(run.concurrency)
-        .collect()
-        .await
+/// Reads policy, grants and rotation of one planned key, concurrently (each
+/// request under the run's one in-flight limit).
+pub async fn details_one(run: &Run<'_>, plan: DetailPlan) -> (DetailPlan, KeyDetails) {
+    let client = run.clients.kms(&plan.region);
+    let (policy, grants, rotation) =
+        tokio::join!(policy(run, &client, &plan), grants(run, &client, &plan), rotation(run, &client, &plan));
+    (plan, KeyDetails { policy, grants, rotation })
 }
 
 async fn policy(run: &Run<'_>, client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<String> {
     if let Some(reason) = &plan.skip_policy {
         return Fact::Skipped { reason: reason.clone() };
     }
-    run.call("kms:GetKeyPolicy", &plan.arn);
     // PolicyName is optional in the API, but some implementations (the
     // emulator among them) need it; "default" is the only valid name.
-    match client.get_key_policy().key_id(&plan.arn).policy_name("default").send().await {
+    let slot = run.call("kms:GetKeyPolicy", &plan.arn).await;
+    let answer = client.get_key_policy().key_id(&plan.arn).policy_name("default").send().await;
+    drop(slot);
+    match answer {
         Ok(out) => match out.policy {
             Some(value) => Fact::Read { value },
             None => Fact::Unreadable {
@@ -119,8 +110,7 @@ async fn policy(run: &Run<'_>, client: &aws_sdk_kms::Client, plan: &DetailPlan) 
 async fn grants(run: &Run<'_>, client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<GrantSummary> {
     let mut pages = client.list_grants().key_id(&plan.arn).limit(100).into_paginator().send();
     let mut grants = Vec::new();
-    while let Some(page) = pages.next().await {
-        run.call("kms:ListGrants", &plan.arn);
+    while let Some(page) = run.page("kms:ListGrants", &plan.arn, pages.next()).await {
         match page {
             Ok(page) => grants.extend(page.grants().iter().cloned()),
             Err(err) => return Fact::Unreadable { gap: gap("kms:ListGrants", &plan.arn, &err) },
@@ -154,8 +144,10 @@ async fn rotation(run: &Run<'_>, client: &aws_sdk_kms::Client, plan: &DetailPlan
     if let Some(reason) = &plan.skip_rotation {
         return Fact::Skipped { reason: reason.clone() };
     }
-    run.call("kms:GetKeyRotationStatus", &plan.arn);
-    match client.get_key_rotation_status().key_id(&plan.arn).send().await {
+    let slot = run.call("kms:GetKeyRotationStatus", &plan.arn).await;
+    let answer = client.get_key_rotation_status().key_id(&plan.arn).send().await;
+    drop(slot);
+    match answer {
         Ok(out) => Fact::Read {
             value: Rotation {
                 enabled: out.key_rotation_enabled(),

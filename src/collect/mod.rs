@@ -13,12 +13,21 @@ mod error;
 mod kms;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use aws_config::SdkConfig;
 use jiff::Timestamp;
 
-use crate::inventory::{Arn, ClusterLookup, Fact, Inventory, KeyLookup};
+use crate::inventory::{
+    AlarmFacts, Arn, Cluster, ClusterLookup, Fact, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord,
+    MissingService, Service, Usage, key_lookup_reference,
+};
 
 pub use error::gap;
 
@@ -62,6 +71,10 @@ pub trait Clients: Send + Sync {
     /// STS, for GetCallerIdentity; `None` where there is none (mocks).
     fn sts(&self, _region: &str) -> Option<aws_sdk_sts::Client> {
         None
+    }
+    /// Attempts the SDK retried because AWS throttled them, so far.
+    fn throttled(&self) -> u64 {
+        0
     }
 }
 
@@ -128,50 +141,383 @@ impl Clients for SdkClients {
     }
 }
 
-/// One collection run: the clients, the bound, and the request tally.
+/// One collection run: the clients, the one in-flight limit, and the
+/// request tally.
 pub(crate) struct Run<'a> {
     clients: &'a dyn Clients,
-    concurrency: usize,
+    /// The only limit on requests in flight: a place is taken around each
+    /// single SDK request (a page counts as one), never around a group, so
+    /// `--concurrency N` means at most N requests in flight.
+    limit: Semaphore,
     calls: Mutex<BTreeMap<String, u64>>,
+    in_flight: AtomicUsize,
+    peak: AtomicUsize,
 }
 
-impl Run<'_> {
+/// A place under the in-flight limit, held while one request is in flight.
+pub(crate) struct Slot<'r> {
+    _permit: SemaphorePermit<'r>,
+    in_flight: &'r AtomicUsize,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl<'a> Run<'a> {
+    pub(crate) fn new(clients: &'a dyn Clients, concurrency: usize) -> Self {
+        Run {
+            clients,
+            limit: Semaphore::new(concurrency.max(1)),
+            calls: Mutex::default(),
+            in_flight: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        }
+    }
+
+    /// Waits for a place under the limit.
+    async fn slot(&self) -> Slot<'_> {
+        // The semaphore is never closed, so acquiring cannot fail.
+        let permit = match self.limit.acquire().await {
+            Ok(p) => p,
+            Err(_) => unreachable!("the in-flight semaphore is never closed"),
+        };
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak.fetch_max(now, Ordering::Relaxed);
+        Slot { _permit: permit, in_flight: &self.in_flight }
+    }
+
     /// Counts one request of `operation` (and logs it at debug level).
-    fn call(&self, operation: &str, resource: &str) {
-        tracing::debug!(resource, "{operation}");
+    fn count(&self, operation: &str, resource: &str) {
+        tracing::debug!(resource = %crate::render::text::visible(resource), "{operation}");
         *self.calls.lock().unwrap_or_else(|e| e.into_inner()).entry(operation.to_string()).or_default() += 1;
+    }
+
+    /// Takes a place for one request of `operation`, counted; the request
+    /// is to be sent while the returned slot lives.
+    pub(crate) async fn call(&self, operation: &str, resource: &str) -> Slot<'_> {
+        let slot = self.slot().await;
+        self.count(operation, resource);
+        slot
+    }
+
+    /// One page of a paginator (`next` is its `next()`), under the limit;
+    /// counted only when a request was made.
+    pub(crate) async fn page<T>(
+        &self,
+        operation: &str,
+        resource: &str,
+        next: impl std::future::Future<Output = Option<T>>,
+    ) -> Option<T> {
+        let _slot = self.slot().await;
+        let page = next.await;
+        if page.is_some() {
+            self.count(operation, resource);
+        }
+        page
+    }
+
+    /// The tally, with the most requests seen in flight at once and the
+    /// throttled attempts the SDK retried.
+    fn finish(&self) -> BTreeMap<String, u64> {
+        let mut calls = std::mem::take(&mut *self.calls.lock().unwrap_or_else(|e| e.into_inner()));
+        let throttled = self.clients.throttled();
+        if throttled > 0 {
+            calls.insert("throttled".into(), throttled);
+        }
+        tracing::info!(peak_in_flight = self.peak.load(Ordering::Relaxed), throttled, "requests in flight at most");
+        calls
+    }
+}
+
+/// What one finished piece of collection work brought back.
+enum Done {
+    Identity(Option<crate::report::Identity>),
+    Listed(String, Result<Vec<String>, crate::inventory::Gap>),
+    Described(Vec<Cluster>),
+    Services { region: String, cluster: String, fact: Fact<Vec<Service>>, missing: Vec<MissingService> },
+    Key(Box<KeyRecord>),
+    Details(Box<(kms::DetailPlan, KeyDetails)>),
+    Alarms(String, Fact<AlarmFacts>),
+}
+
+/// What reading one cluster's services gave.
+type ServicesRead = (Fact<Vec<Service>>, Vec<MissingService>);
+
+type Work<'r> = FuturesUnordered<Pin<Box<dyn std::future::Future<Output = Done> + Send + 'r>>>;
+
+/// The state of a pipelined collection: what was asked, what came back.
+struct Pipeline<'r, 's> {
+    run: &'r Run<'r>,
+    scope: &'s Scope,
+    work: Work<'r>,
+    clusters: Vec<Cluster>,
+    /// Services by (Region, cluster name), as they come back.
+    services: BTreeMap<(String, String), ServicesRead>,
+    /// (Region, cluster name) of services asked for.
+    services_asked: BTreeSet<(String, String)>,
+    keys_asked: BTreeSet<(String, String)>,
+    keys: BTreeMap<String, KeyRecord>,
+    /// Key ARN → the plan its details were read with.
+    details_asked: BTreeMap<String, kms::DetailPlan>,
+    details: BTreeMap<String, (kms::DetailPlan, KeyDetails)>,
+    alarms_asked: BTreeSet<String>,
+    alarms: BTreeMap<String, Fact<AlarmFacts>>,
+    gaps: Vec<crate::inventory::Gap>,
+    identity: Option<crate::report::Identity>,
+    missing_services: Vec<MissingService>,
+}
+
+impl<'r, 's> Pipeline<'r, 's>
+where
+    's: 'r,
+{
+    fn push(&mut self, f: impl std::future::Future<Output = Done> + Send + 'r) {
+        self.work.push(Box::pin(f));
+    }
+
+    fn describe_clusters(&mut self, region: &str, refs: &[String]) {
+        for batch in ecs::batches(refs) {
+            let (run, region) = (self.run, region.to_string());
+            self.push(async move { Done::Described(ecs::describe_batch(run, &region, batch).await) });
+        }
+    }
+
+    /// Services are read alongside DescribeClusters: their cluster's name
+    /// is already known.
+    fn read_services(&mut self, region: &str, cluster: &str) {
+        if self.scope.skip_services {
+            return;
+        }
+        let name = ecs::cluster_name(cluster).to_string();
+        if !self.services_asked.insert((region.to_string(), name.clone())) {
+            return;
+        }
+        let (run, region, cluster, requested) =
+            (self.run, region.to_string(), cluster.to_string(), &self.scope.services);
+        self.push(async move {
+            let (fact, missing) = ecs::services_of(run, &region, &cluster, requested).await;
+            Done::Services { region, cluster: name, fact, missing }
+        });
+    }
+
+    /// DescribeKey once per reference; for a key ARN, its policy, grants
+    /// and rotation are read alongside (DescribeKey's answer then decides
+    /// what is kept).
+    fn read_key(&mut self, region: &str, reference: &str, cluster_account: Option<&str>) {
+        if !self.keys_asked.insert((region.to_string(), reference.to_string())) {
+            return;
+        }
+        let (run, r, k) = (self.run, region.to_string(), reference.to_string());
+        self.push(async move { Done::Key(Box::new(kms::describe_one(run, r, k).await)) });
+        if let Some(arn) = Arn::parse(reference).filter(|a| a.service == "kms" && a.resource.starts_with("key/")) {
+            let accounts: BTreeSet<String> = cluster_account.map(str::to_string).into_iter().collect();
+            let m = KeyMetadata {
+                arn: reference.to_string(),
+                account_id: Some(arn.account.to_string()),
+                ..KeyMetadata::default()
+            };
+            self.read_details(kms::plan(region, &m, &accounts));
+        }
+    }
+
+    fn read_details(&mut self, plan: kms::DetailPlan) {
+        if self.details_asked.contains_key(&plan.arn) {
+            return;
+        }
+        self.details_asked.insert(plan.arn.clone(), plan.clone());
+        let run = self.run;
+        self.push(async move {
+            Done::Details(Box::new(kms::details_one(run, plan).await))
+        });
+    }
+
+    /// The keys a described cluster names, asked for at once. In a
+    /// `--service` run, the ECS-managed EBS and ECS Exec keys wait for the
+    /// services: they are read only when a targeted service uses them.
+    fn cluster_keys(&mut self, cluster: &Cluster) {
+        let ClusterLookup::Found { key_usages, .. } = &cluster.lookup else { return };
+        let account = cluster.arn.as_deref().and_then(Arn::parse).map(|a| a.account.to_string());
+        for u in key_usages {
+            if !self.scope.services.is_empty() && u.usage != Usage::FargateEphemeralStorage {
+                continue;
+            }
+            if let Some(reference) = &u.lookup {
+                let region = self.key_region(reference, &cluster.region);
+                self.read_key(&region, reference, account.as_deref());
+            }
+        }
+        if self.scope.alarms && self.alarms_asked.insert(cluster.region.clone()) {
+            let (run, region) = (self.run, cluster.region.clone());
+            self.push(async move {
+                let facts = alarms::read(run, &region).await;
+                Done::Alarms(region, facts)
+            });
+        }
+    }
+
+    fn key_region(&self, reference: &str, cluster_region: &str) -> String {
+        Arn::parse(reference)
+            .map(|a| a.region.to_string())
+            .filter(|r| !r.is_empty())
+            .unwrap_or(cluster_region.to_string())
+    }
+
+    /// Once both a cluster and its services are in: the keys its running
+    /// deployments pin (and, in a `--service` run, the cluster keys the
+    /// targeted services use).
+    fn join_services(&mut self, region: &str, name: &str) {
+        let Some(index) = self.clusters.iter().position(|c| {
+            c.region == region
+                && c.name == name
+                && matches!(&c.lookup, ClusterLookup::Found { status, .. } if status != "INACTIVE")
+        }) else {
+            return;
+        };
+        if self.clusters[index].services.is_some() {
+            return;
+        }
+        let Some((fact, missing)) = self.services.remove(&(region.to_string(), name.to_string())) else { return };
+        let mut cluster = self.clusters[index].clone();
+        let arn = cluster.arn.clone().unwrap_or_default();
+        let fact = match fact {
+            Fact::Read { mut value } => {
+                // Pinned key references resolve in the cluster's account.
+                for d in value.iter_mut().flat_map(|s| s.deployments.iter_mut()) {
+                    if let Some(pin) = d.ephemeral_storage_key.as_mut()
+                        && let Some(configured) = pin.configured.as_deref()
+                    {
+                        pin.lookup = Some(key_lookup_reference(configured, &arn, &cluster.region).1);
+                    }
+                }
+                Fact::Read { value }
+            }
+            other => other,
+        };
+        cluster.services = Some(fact);
+        self.missing_services.extend(missing);
+        if !self.scope.services.is_empty() {
+            ecs::narrow_to_services(&mut cluster);
+            if let ClusterLookup::Found { key_usages, .. } = &cluster.lookup {
+                let account = Arn::parse(&arn).map(|a| a.account.to_string());
+                for u in key_usages.iter().filter(|u| u.usage != Usage::FargateEphemeralStorage) {
+                    if let Some(reference) = &u.lookup {
+                        let region = self.key_region(reference, &cluster.region);
+                        self.read_key(&region, reference, account.as_deref());
+                    }
+                }
+            }
+        }
+        let account = Arn::parse(&arn).map(|a| a.account.to_string());
+        for (region, reference) in ecs::key_lookups(&cluster) {
+            self.read_key(&region, &reference, account.as_deref());
+        }
+        self.clusters[index] = cluster;
     }
 }
 
 /// Collects the inventory for `scope`. Never fails: what cannot be read is a gap.
+///
+/// The reads are pipelined: each request is sent as soon as what it needs
+/// is known, not when a phase ends. A cluster's keys are described as soon
+/// as its DescribeClusters batch returns; a key's policy, grants and
+/// rotation are read alongside DescribeKey when the reference is a key ARN
+/// (else as soon as DescribeKey names it); services are read alongside
+/// DescribeClusters; only deployment-pinned keys wait for DescribeServices.
 pub async fn collect(
     clients: &dyn Clients,
     scope: &Scope,
     options: &CollectOptions,
     collected_at: Timestamp,
 ) -> Inventory {
-    let run = Run { clients, concurrency: options.concurrency.max(1), calls: Mutex::default() };
+    let run = Run::new(clients, options.concurrency);
     let mut inventory = Inventory::new(collected_at, scope.regions.clone());
     inventory.requested_clusters = scope.clusters.clone();
     inventory.requested_services = scope.services.clone();
+    let p = pipeline(&run, scope).await;
 
-    // Which clusters to describe, per Region. A cluster ARN names its own
-    // Region; a bare name is looked for in every Region in scope. Whom the
-    // facts are read as is asked alongside.
-    let mut targets: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let identity = identity(&run, scope.regions.first().map(String::as_str).unwrap_or("us-east-1"));
-    let (identity, listed) = tokio::join!(identity, async {
-        if scope.clusters.is_empty() { ecs::list_all(&run, &scope.regions).await } else { Vec::new() }
-    });
-    inventory.identity = identity;
+    let mut clusters = p.clusters;
+    clusters.sort_by(|a, b| (&a.region, &a.name, &a.arn).cmp(&(&b.region, &b.name, &b.arn)));
+    clusters.dedup_by(|a, b| a.arn.is_some() && a.arn == b.arn);
+    drop_missing_found_elsewhere(&mut clusters, &scope.clusters);
+    for c in &mut clusters {
+        let live = matches!(&c.lookup, ClusterLookup::Found { status, .. } if status != "INACTIVE");
+        if live && scope.skip_services {
+            c.services = Some(Fact::Skipped { reason: "--no-services".into() });
+        }
+    }
+    inventory.clusters = clusters;
+    inventory.missing_services = p.missing_services;
+    inventory.keys = p.keys;
+    // Details are kept as DescribeKey's answer says: once per key ARN,
+    // dropped for a key DescribeKey did not find, and with the reads that
+    // cannot apply to this key (rotation of an asymmetric key, say) marked
+    // as skipped rather than failed.
+    let cluster_accounts: BTreeSet<String> = inventory
+        .clusters
+        .iter()
+        .filter_map(|c| c.arn.as_deref().and_then(Arn::parse).map(|a| a.account.to_string()))
+        .collect();
+    let mut details = p.details;
+    for record in inventory.keys.values() {
+        let KeyLookup::Found { metadata } = &record.describe else { continue };
+        if inventory.key_details.contains_key(&metadata.arn) {
+            continue;
+        }
+        let Some((_, mut d)) = details.remove(&metadata.arn) else { continue };
+        let plan = kms::plan(&record.region, metadata, &cluster_accounts);
+        if let Some(reason) = plan.skip_rotation {
+            d.rotation = Fact::Skipped { reason };
+        }
+        if let Some(reason) = plan.skip_policy {
+            d.policy = Fact::Skipped { reason };
+        }
+        inventory.key_details.insert(metadata.arn.clone(), d);
+    }
+    inventory.alarms = p.alarms;
+    inventory.gaps = p.gaps;
+    inventory.identity = p.identity;
+    inventory.api_calls = run.finish();
+    let total: u64 = inventory.api_calls.values().sum();
+    tracing::info!(total, calls = ?inventory.api_calls, "AWS requests made");
+    inventory
+}
+
+async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r, 's> {
+    let mut p = Pipeline {
+        run,
+        scope,
+        work: FuturesUnordered::new(),
+        clusters: Vec::new(),
+        services: BTreeMap::new(),
+        services_asked: BTreeSet::new(),
+        keys_asked: BTreeSet::new(),
+        keys: BTreeMap::new(),
+        details_asked: BTreeMap::new(),
+        details: BTreeMap::new(),
+        alarms_asked: BTreeSet::new(),
+        alarms: BTreeMap::new(),
+        gaps: Vec::new(),
+        identity: None,
+        missing_services: Vec::new(),
+    };
+    // Whom the facts are read as, asked alongside the first reads.
+    let first_region = scope.regions.first().cloned().unwrap_or_else(|| "us-east-1".into());
+    p.push(async move { Done::Identity(identity(run, &first_region).await) });
     if scope.clusters.is_empty() {
-        for (region, result) in listed {
-            match result {
-                Ok(arns) => targets.entry(region).or_default().extend(arns),
-                Err(gap) => inventory.gaps.push(gap),
-            }
+        for region in &scope.regions {
+            let region = region.clone();
+            p.push(async move {
+                let listed = ecs::list_clusters(run, &region).await;
+                Done::Listed(region, listed)
+            });
         }
     } else {
+        // A cluster ARN names its own Region; a bare name is looked for in
+        // every Region in scope.
+        let mut targets: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for reference in &scope.clusters {
             match Arn::parse(reference) {
                 Some(arn) if !arn.region.is_empty() => {
@@ -184,86 +530,71 @@ pub async fn collect(
                 }
             }
         }
-    }
-    for refs in targets.values_mut() {
-        let mut seen = BTreeSet::new();
-        refs.retain(|r| seen.insert(r.clone()));
-    }
-
-    inventory.clusters = ecs::describe_all(&run, targets).await;
-    inventory.clusters.sort_by(|a, b| (&a.region, &a.name, &a.arn).cmp(&(&b.region, &b.name, &b.arn)));
-    inventory.clusters.dedup_by(|a, b| a.arn.is_some() && a.arn == b.arn);
-    drop_missing_found_elsewhere(&mut inventory.clusters, &scope.clusters);
-
-    // Services and their deployments: the keys that scale-outs and
-    // replacements of running services will really use.
-    let live: Vec<usize> = inventory
-        .clusters
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| matches!(&c.lookup, ClusterLookup::Found { status, .. } if status != "INACTIVE"))
-        .map(|(i, _)| i)
-        .collect();
-    if scope.skip_services {
-        for i in live {
-            inventory.clusters[i].services = Some(Fact::Skipped { reason: "--no-services".into() });
-        }
-    } else {
-        let wanted: Vec<(usize, String, String)> = live
-            .into_iter()
-            .filter_map(|i| {
-                let c = &inventory.clusters[i];
-                Some((i, c.region.clone(), c.arn.clone()?))
-            })
-            .collect();
-        for (i, services, missing) in ecs::services_all(&run, wanted, &scope.services).await {
-            inventory.clusters[i].services = Some(services);
-            inventory.missing_services.extend(missing);
-        }
-        if !scope.services.is_empty() {
-            for c in &mut inventory.clusters {
-                ecs::narrow_to_services(c);
+        for (region, mut refs) in targets {
+            let mut seen = BTreeSet::new();
+            refs.retain(|r| seen.insert(r.clone()));
+            p.describe_clusters(&region, &refs);
+            for r in &refs {
+                p.read_services(&region, r);
             }
         }
     }
-
-    let wanted: BTreeSet<(String, String)> = inventory.clusters.iter().flat_map(ecs::key_lookups).collect();
-    for record in kms::describe_all(&run, wanted).await {
-        inventory.keys.insert(record.reference.clone(), record);
-    }
-
-    // Policy, grants and rotation: once per key ARN, however many references
-    // (id, ARN, alias, deployment pins) resolved to it.
-    let cluster_accounts: BTreeSet<String> = inventory
-        .clusters
-        .iter()
-        .filter_map(|c| c.arn.as_deref().and_then(Arn::parse).map(|a| a.account.to_string()))
-        .collect();
-    let mut plans = BTreeMap::new();
-    for record in inventory.keys.values() {
-        if let KeyLookup::Found { metadata } = &record.describe {
-            plans.entry(metadata.arn.clone()).or_insert_with(|| kms::plan(&record.region, metadata, &cluster_accounts));
+    while let Some(done) = p.work.next().await {
+        match done {
+            Done::Identity(identity) => p.identity = identity,
+            Done::Listed(region, Ok(arns)) => {
+                p.describe_clusters(&region, &arns);
+                for arn in &arns {
+                    p.read_services(&region, arn);
+                }
+            }
+            Done::Listed(_, Err(gap)) => p.gaps.push(gap),
+            Done::Described(clusters) => {
+                for c in clusters {
+                    p.cluster_keys(&c);
+                    let (region, name) = (c.region.clone(), c.name.clone());
+                    p.clusters.push(c);
+                    p.join_services(&region, &name);
+                }
+            }
+            Done::Services { region, cluster, fact, missing } => {
+                p.services.insert((region.clone(), cluster.clone()), (fact, missing));
+                p.join_services(&region, &cluster);
+            }
+            Done::Key(record) => {
+                let record = *record;
+                if let KeyLookup::Found { metadata } = &record.describe {
+                    // A reference that was not a key ARN (an alias, a bare
+                    // id): its details are read now that the ARN is known.
+                    let accounts: BTreeSet<String> =
+                        Arn::parse(&metadata.arn).map(|a| a.account.to_string()).into_iter().collect();
+                    let plan = kms::plan(&record.region, metadata, &accounts);
+                    p.read_details(plan);
+                }
+                p.keys.insert(record.reference.clone(), record);
+            }
+            Done::Details(done) => {
+                let (plan, details) = *done;
+                p.details.insert(plan.arn.clone(), (plan, details));
+            }
+            Done::Alarms(region, facts) => {
+                p.alarms.insert(region, facts);
+            }
         }
     }
-    for (arn, details) in kms::details_all(&run, plans.into_values().collect()).await {
-        inventory.key_details.insert(arn, details);
-    }
-    if scope.alarms {
-        let regions: BTreeSet<String> = inventory.clusters.iter().map(|c| c.region.clone()).collect();
-        inventory.alarms = alarms::alarms_all(&run, regions.into_iter().collect()).await.into_iter().collect();
-    }
-    inventory.api_calls = run.calls.into_inner().unwrap_or_else(|e| e.into_inner());
-    let total: u64 = inventory.api_calls.values().sum();
-    tracing::info!(total, calls = ?inventory.api_calls, "AWS requests made");
-    inventory
+    // Services read for a cluster that turned out missing or inactive stay
+    // unjoined: they say nothing about a cluster that starts no task.
+    p
 }
 
 /// Whom the credentials belong to (sts:GetCallerIdentity, which needs no
 /// permission). A failure is logged, not a gap: the checks do not need it.
 async fn identity(run: &Run<'_>, region: &str) -> Option<crate::report::Identity> {
     let client = run.clients.sts(region)?;
-    run.call("sts:GetCallerIdentity", region);
-    match client.get_caller_identity().send().await {
+    let slot = run.call("sts:GetCallerIdentity", region).await;
+    let answer = client.get_caller_identity().send().await;
+    drop(slot);
+    match answer {
         Ok(out) => Some(crate::report::Identity {
             account: out.account().unwrap_or_default().to_string(),
             arn: out.arn().unwrap_or_default().to_string(),
@@ -294,7 +625,7 @@ pub async fn cluster_keys(
     regions: &[String],
     concurrency: usize,
 ) -> (BTreeMap<String, BTreeSet<String>>, Vec<crate::inventory::Gap>) {
-    let run = Run { clients, concurrency: concurrency.max(1), calls: Mutex::default() };
+    let run = Run::new(clients, concurrency);
     let mut gaps = Vec::new();
     let mut targets: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (region, result) in ecs::list_all(&run, regions).await {
