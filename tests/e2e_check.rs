@@ -127,9 +127,23 @@ async fn seed() -> Estate {
         ecs.create_cluster().cluster_name(name).set_configuration(configuration).send().await.unwrap();
     }
 
-    let many = aws_sdk_ecs::Client::new(&sdk_config(MANY).await);
-    for i in 0..105 {
-        many.create_cluster().cluster_name(format!("batch-{i:03}")).send().await.unwrap();
+    // 105 clusters on 5 keys: DescribeClusters batching, and a fleet for the
+    // in-flight and pipelining tests.
+    let many_config = sdk_config(MANY).await;
+    let many = aws_sdk_ecs::Client::new(&many_config);
+    let many_kms = aws_sdk_kms::Client::new(&many_config);
+    let names: Vec<String> = (0..105).map(|i| format!("batch-{i:03}")).collect();
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut many_keys = Vec::new();
+    for _ in 0..5 {
+        let m = many_kms.create_key().policy(fargate_policy(&name_refs)).send().await.unwrap().key_metadata.unwrap();
+        many_keys.push(m.arn.unwrap());
+    }
+    for (i, name) in names.iter().enumerate() {
+        let storage =
+            ManagedStorageConfiguration::builder().fargate_ephemeral_storage_kms_key_id(&many_keys[i % 5]).build();
+        let configuration = ClusterConfiguration::builder().managed_storage_configuration(storage).build();
+        many.create_cluster().cluster_name(name).configuration(configuration).send().await.unwrap();
     }
 
     let healthy_region = sdk_config(HEALTHY).await;
@@ -380,4 +394,40 @@ fn unreachable_endpoint_with_named_cluster_is_unknown() {
     let cluster = only_cluster(&report);
     assert_eq!(cluster["verdict"], "unknown");
     assert_eq!(cluster["findings"][0]["check"], "cluster-unreadable");
+}
+
+/// The run through a proxy that adds 20 ms to each round trip and counts
+/// the requests in flight (the emulator answers too fast to show overlap).
+fn fleet_through_proxy(concurrency: &str) -> serde_json::Value {
+    estate();
+    let proxy = Proxy::start(20);
+    let out = bin_aws(MANY)
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .args(["check", "--format", "json", "--concurrency", concurrency])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    proxy.stats()
+}
+
+#[test]
+fn concurrency_is_a_true_cap_on_requests_in_flight() {
+    let stats = fleet_through_proxy("3");
+    let max = stats["max_in_flight"].as_u64().unwrap();
+    assert!(max <= 3, "{max} requests were in flight at --concurrency 3");
+    assert!(max >= 2, "the limit is used: {max}");
+    assert!(stats["requests"].as_u64().unwrap() > 100);
+}
+
+#[test]
+fn keys_are_described_before_the_last_services_are_listed() {
+    // Pipelined: the first DescribeKey does not wait for every ListServices.
+    let stats = fleet_through_proxy("8");
+    let log = stats["log"].as_array().unwrap();
+    let times = |op: &str, i: usize| -> Vec<f64> {
+        log.iter().filter(|e| e[0] == op).map(|e| e[i].as_f64().unwrap()).collect()
+    };
+    let first_key = times("DescribeKey", 1).into_iter().fold(f64::MAX, f64::min);
+    let last_list = times("ListServices", 2).into_iter().fold(0.0, f64::max);
+    assert!(first_key < last_list, "first DescribeKey at {first_key}, last ListServices returned at {last_list}");
 }

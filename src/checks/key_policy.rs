@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use super::{CheckMeta, ClusterCtx, UsageCtx};
 use crate::finding::Finding;
 use crate::inventory::{Fact, KeyMetadata, Usage};
-use crate::policy::{self, Decision, Evaluation, Policy, Principal, Request};
+use crate::policy::{self, Decision, Evaluation, Principal, Request};
 
 pub static META: CheckMeta = CheckMeta {
     id: "key-policy",
@@ -150,8 +150,8 @@ fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
     let Some(details) = u.details() else {
         return unknown("the key policy was not collected (an inventory from an older version?).".into());
     };
-    let text = match &details.policy {
-        Fact::Read { value } => value,
+    match &details.policy {
+        Fact::Read { .. } => {}
         Fact::Unreadable { gap } => {
             return unknown(format!("{}.", gap.describe())).with_remediation(format!(
                 "Allow kms:GetKeyPolicy on {} to the identity running ecs-key-preflight (see docs/permissions.md).",
@@ -159,10 +159,11 @@ fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
             ));
         }
         Fact::Skipped { reason } => return unknown(format!("{reason}.")),
-    };
-    let policy = match Policy::parse(text) {
-        Ok(p) => p,
-        Err(e) => return unknown(format!("the key policy could not be read as an IAM policy: {e}.")),
+    }
+    let policy = match ctx.policy(&m.arn) {
+        Some(Ok(p)) => p,
+        Some(Err(e)) => return unknown(format!("the key policy could not be read as an IAM policy: {e}.")),
+        None => return unknown("the key policy was not collected.".into()),
     };
     let Some(account) = u.cluster_account() else {
         return unknown("the cluster ARN names no account.".into());
@@ -172,7 +173,7 @@ fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
     let results: Vec<(LaunchRequest, Evaluation)> = launch_requests(account, name, region, &m.arn, ctx.now())
         .into_iter()
         .map(|lr| {
-            let e = policy::evaluate(&policy, &lr.request);
+            let e = policy::evaluate(policy, &lr.request);
             (lr, e)
         })
         .collect();

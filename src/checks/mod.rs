@@ -37,9 +37,10 @@ use jiff::Timestamp;
 
 use crate::finding::{Finding, Verdict};
 use crate::inventory::{
-    Arn, Cluster, ClusterLookup, Deployment, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, KeyUsage,
+    Arn, Cluster, ClusterLookup, Deployment, Fact, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, KeyUsage,
     Platform, Service, Usage,
 };
+use crate::policy::{Policy, PolicyError};
 
 /// A check's identity, shared by every renderer and the docs.
 #[derive(Debug)]
@@ -98,13 +99,34 @@ impl Default for CheckOptions {
     }
 }
 
+/// Every key policy of the inventory, parsed once per key however many
+/// clusters use the key: parsing per cluster made offline evaluation
+/// quadratic.
+pub struct Policies(std::collections::HashMap<String, Result<Policy, PolicyError>>);
+
+impl Policies {
+    pub fn parse(inventory: &Inventory) -> Self {
+        Policies(
+            inventory
+                .key_details
+                .iter()
+                .filter_map(|(arn, d)| match &d.policy {
+                    Fact::Read { value } => Some((arn.clone(), Policy::parse(value))),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
+}
+
 /// Runs every check on every cluster; the findings come back in cluster order.
 pub fn run(inventory: &Inventory, options: &CheckOptions) -> Vec<Vec<Finding>> {
+    let policies = Policies::parse(inventory);
     inventory
         .clusters
         .iter()
         .map(|cluster| {
-            let ctx = ClusterCtx { inventory, cluster, options };
+            let ctx = ClusterCtx { inventory, cluster, options, policies: &policies };
             let mut findings: Vec<Finding> = REGISTRY.iter().flat_map(|check| (check.evaluate)(&ctx)).collect();
             for f in &mut findings {
                 // Any failure of a pinned key has a second way out: a new
@@ -130,9 +152,15 @@ pub struct ClusterCtx<'a> {
     pub inventory: &'a Inventory,
     pub cluster: &'a Cluster,
     pub options: &'a CheckOptions,
+    pub policies: &'a Policies,
 }
 
 impl<'a> ClusterCtx<'a> {
+    /// The parsed key policy of the key `arn`, when it was read.
+    pub fn policy(&self, arn: &str) -> Option<&'a Result<Policy, PolicyError>> {
+        self.policies.0.get(arn)
+    }
+
     /// "Now", as far as checks are concerned.
     pub fn now(&self) -> Timestamp {
         self.inventory.collected_at

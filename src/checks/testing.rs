@@ -85,7 +85,8 @@ pub fn fargate_key(m: KeyMetadata) -> Inventory {
 
 /// Runs one check's `evaluate` on the first cluster.
 pub fn eval(evaluate: fn(&ClusterCtx<'_>) -> Vec<Finding>, inv: &Inventory, options: &CheckOptions) -> Vec<Finding> {
-    let ctx = ClusterCtx { inventory: inv, cluster: &inv.clusters[0], options };
+    let policies = super::Policies::parse(inv);
+    let ctx = ClusterCtx { inventory: inv, cluster: &inv.clusters[0], options, policies: &policies };
     evaluate(&ctx)
 }
 

@@ -329,9 +329,7 @@ where
         }
         self.details_asked.insert(plan.arn.clone(), plan.clone());
         let run = self.run;
-        self.push(async move {
-            Done::Details(Box::new(kms::details_one(run, plan).await))
-        });
+        self.push(async move { Done::Details(Box::new(kms::details_one(run, plan).await)) });
     }
 
     /// The keys a described cluster names, asked for at once. In a

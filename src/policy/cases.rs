@@ -197,7 +197,7 @@ fn witnesses(key: &str, conditions: &[&Condition]) -> Option<Vec<CaseValue>> {
     if MULTIVALUED.contains(&key) || conditions.iter().any(|c| c.operator.set.is_some()) {
         return None;
     }
-    if conditions.iter().any(|c| c.values.iter().any(|v| v.contains("${"))) {
+    if conditions.iter().any(|c| c.has_variable) {
         return None;
     }
     let atoms: Vec<(Base, &str)> = conditions

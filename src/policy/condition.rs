@@ -12,7 +12,7 @@ use super::{Lookup, Request, Tri};
 /// Evaluates one condition (one operator, one key, its values) against the request.
 pub fn evaluate(c: &Condition, request: &Request) -> Tri {
     let op = &c.operator;
-    if c.values.iter().any(|v| v.contains("${")) {
+    if c.has_variable {
         // Policy variables are resolved from the request; this evaluator does
         // not model them, so it does not pretend to know the answer.
         return Tri::Unknown(format!("{} on {} uses a policy variable", op.name, c.key));
@@ -58,7 +58,10 @@ pub fn evaluate(c: &Condition, request: &Request) -> Tri {
             // A request value satisfies the operator when it matches any policy
             // value (OR); for a negated operator, when it matches none of them.
             let satisfies = |value: &str| {
-                let any = c.values.iter().any(|policy| base_match(op.base, value, policy));
+                let any = match &c.exact {
+                    Some(set) => set.contains(value),
+                    None => c.values.iter().any(|policy| base_match(op.base, value, policy)),
+                };
                 any != negated
             };
             Tri::from(match op.set {

@@ -83,6 +83,22 @@ pub struct Condition {
     /// The key as written in the policy (matching is case-insensitive).
     pub key: String,
     pub values: Vec<String>,
+    /// Whether a value holds a policy variable (`${…}`), found once when
+    /// the policy is parsed rather than at every evaluation.
+    pub has_variable: bool,
+    /// The values as a set, for the exact string operators with many
+    /// values (a policy listing hundreds of cluster names): one lookup per
+    /// evaluation instead of a scan.
+    pub exact: Option<std::collections::HashSet<String>>,
+}
+
+impl Condition {
+    pub fn new(operator: Operator, key: String, values: Vec<String>) -> Self {
+        let has_variable = values.iter().any(|v| v.contains("${"));
+        let exact = (matches!(operator.base, Base::StringEquals | Base::StringNotEquals) && values.len() > 8)
+            .then(|| values.iter().cloned().collect());
+        Condition { operator, key, values, has_variable, exact }
+    }
 }
 
 /// A parsed condition operator: `[ForAllValues:|ForAnyValue:]Base[IfExists]`.
@@ -327,7 +343,7 @@ fn parse_conditions(ops: &Map<String, Value>) -> Result<Vec<Condition>, PolicyEr
             return Err(PolicyError(format!("condition \"{op}\" must map keys to values")));
         };
         for (key, values) in keys {
-            out.push(Condition { operator: operator.clone(), key: key.clone(), values: strings(values, key)? });
+            out.push(Condition::new(operator.clone(), key.clone(), strings(values, key)?));
         }
     }
     Ok(out)

@@ -127,3 +127,63 @@ pub fn fargate_policy(clusters: &[&str]) -> String {
 ]}}"#
     )
 }
+
+/// A tests/emulator/proxy.py in front of the emulator: latency, in-flight
+/// counting, an operation log, failure injection. Stops with this process.
+pub struct Proxy {
+    pub endpoint: String,
+    port: u16,
+    _child: Child,
+}
+
+impl Proxy {
+    /// Starts a proxy that adds `delay_ms` of round-trip time.
+    pub fn start(delay_ms: u32) -> Proxy {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let mut child = Command::new(python())
+            .arg(root.join("tests/emulator/proxy.py"))
+            .arg(&emulator().endpoint)
+            .arg("--delay-ms")
+            .arg(delay_ms.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tests/emulator/proxy.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read proxy port");
+        let port: u16 = line.strip_prefix("READY ").and_then(|p| p.trim().parse().ok()).expect("proxy port");
+        Proxy { endpoint: format!("http://127.0.0.1:{port}"), port, _child: child }
+    }
+
+    /// One control request to the proxy (plain HTTP/1.1 over a socket).
+    pub fn control(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let json = out.split("\r\n\r\n").nth(1).unwrap_or("{}");
+        serde_json::from_str(json).unwrap()
+    }
+
+    pub fn stats(&self) -> serde_json::Value {
+        self.control("GET", "/__stats", "")
+    }
+
+    pub fn reset(&self) {
+        self.control("POST", "/__reset", "");
+    }
+
+    /// Every later request whose body or operation contains `matches` gets
+    /// `status` and `body` instead of the emulator's answer.
+    pub fn fail(&self, matches: &str, status: u16, body: &str, content_type: &str) {
+        let rule = serde_json::json!({"match": matches, "status": status, "body": body, "content_type": content_type});
+        self.control("POST", "/__fail", &rule.to_string());
+    }
+}

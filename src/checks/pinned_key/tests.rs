@@ -114,8 +114,12 @@ fn pinned_usage_table() {
     ];
     for (deployments, n) in cases {
         let inv = estate(healthy("new"), healthy("old"), vec![service("api", "FARGATE", deployments.clone())]);
-        let ctx =
-            crate::checks::ClusterCtx { inventory: &inv, cluster: &inv.clusters[0], options: &CheckOptions::default() };
+        let ctx = crate::checks::ClusterCtx {
+            inventory: &inv,
+            cluster: &inv.clusters[0],
+            options: &CheckOptions::default(),
+            policies: &crate::checks::Policies::parse(&inv),
+        };
         let pinned: Vec<_> = ctx.usages().filter(|u| u.pinned.is_some()).collect();
         assert_eq!(pinned.len(), n, "{deployments:?}");
         let infos = eval(evaluate, &inv, &CheckOptions::default());

@@ -1,0 +1,151 @@
+"""A small forwarding proxy between the tool and the emulator, for what the
+emulator cannot do: add network latency, count the requests in flight, log
+when each operation started and ended, and inject failures.
+
+Prints "READY <port>" once listening, then serves until stdin closes (like
+serve.py) or, with --forever, until SIGTERM.
+
+Control endpoints (answered by the proxy itself, never forwarded):
+  GET  /__stats   {"max_in_flight": N, "requests": N, "log": [[op, start, end], ...]}
+  POST /__reset   clears the stats
+  POST /__fail    body {"match": TEXT, "status": CODE, "body": TEXT, "content_type": TEXT}:
+                  every later request whose body or target contains TEXT gets
+                  that answer instead of the emulator's
+
+The operation of a request is its X-Amz-Target (JSON protocols) or its
+Action= parameter (query protocols). Times are seconds from the proxy's start.
+
+Usage: proxy.py UPSTREAM_URL [--delay-ms N] [--port N] [--forever]
+"""
+
+import argparse
+import http.client
+import json
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+STATE = {"lock": threading.Lock(), "in_flight": 0, "max": 0, "requests": 0, "log": [], "rules": []}
+START = time.monotonic()
+
+
+def operation(headers, body: bytes) -> str:
+    target = headers.get("X-Amz-Target")
+    if target:
+        return target.split(".")[-1]
+    params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+    return params.get("Action", ["?"])[0]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    upstream = None
+    delay = 0.0
+    local = threading.local()
+
+    def log_message(self, *_):
+        pass
+
+    def reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def control(self, body: bytes) -> bool:
+        if self.path == "/__stats":
+            with STATE["lock"]:
+                out = {"max_in_flight": STATE["max"], "requests": STATE["requests"], "log": STATE["log"]}
+            self.reply(200, json.dumps(out).encode())
+        elif self.path == "/__reset":
+            with STATE["lock"]:
+                STATE.update(max=0, requests=0, log=[])
+            self.reply(200, b"{}")
+        elif self.path == "/__fail":
+            with STATE["lock"]:
+                STATE["rules"].append(json.loads(body))
+            self.reply(200, b"{}")
+        else:
+            return False
+        return True
+
+    def upstream_connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
+            self.local.conn = conn
+        return conn
+
+    def handle_any(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/__") and self.control(body):
+            return
+        op = operation(self.headers, body)
+        with STATE["lock"]:
+            STATE["in_flight"] += 1
+            STATE["requests"] += 1
+            STATE["max"] = max(STATE["max"], STATE["in_flight"])
+            rules = list(STATE["rules"])
+        started = time.monotonic() - START
+        try:
+            # Half the round trip on the way there, half on the way back.
+            time.sleep(self.delay / 2)
+            text = body.decode("utf-8", "replace") + " " + op
+            rule = next((r for r in rules if r["match"] in text), None)
+            if rule:
+                status, answer, ctype = rule["status"], rule["body"].encode(), rule.get("content_type", "application/json")
+            else:
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                for attempt in range(2):
+                    conn = self.upstream_connection()
+                    try:
+                        conn.request(self.command, self.path, body=body, headers=headers)
+                        resp = conn.getresponse()
+                        answer = resp.read()
+                        break
+                    except (http.client.HTTPException, OSError):
+                        self.local.conn = None
+                        if attempt:
+                            raise
+                status, ctype = resp.status, resp.getheader("Content-Type", "application/json")
+            time.sleep(self.delay / 2)
+            self.reply(status, answer, ctype)
+        finally:
+            with STATE["lock"]:
+                STATE["in_flight"] -= 1
+                STATE["log"].append([op, round(started, 4), round(time.monotonic() - START, 4)])
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("upstream")
+    parser.add_argument("--delay-ms", type=float, default=0)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--forever", action="store_true")
+    args = parser.parse_args()
+    Handler.upstream = urllib.parse.urlparse(args.upstream)
+    Handler.delay = args.delay_ms / 1000
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"READY {server.server_address[1]}", flush=True)
+    if args.forever:
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        stop.wait()
+    else:
+        sys.stdin.read()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
