@@ -320,12 +320,15 @@ async fn sdk_config(args: &AwsArgs) -> Result<aws_config::SdkConfig, AppError> {
         }
     }
 
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).credentials_provider(credentials).timeout_config(
-        TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .operation_timeout(Duration::from_secs(u64::from(args.timeout)))
-            .build(),
-    );
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .credentials_provider(credentials)
+        .retry_config(retry_config())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(u64::from(args.timeout)))
+                .build(),
+        );
     if let Some(region) = region {
         loader = loader.region(region);
     }
@@ -333,6 +336,19 @@ async fn sdk_config(args: &AwsArgs) -> Result<aws_config::SdkConfig, AppError> {
         loader = loader.profile_name(profile);
     }
     Ok(loader.load().await)
+}
+
+/// The SDK's adaptive retry mode: on throttling it backs off and also
+/// slows the client's own request rate (a token bucket), so a fleet run
+/// converges on what AWS allows instead of retrying into the limit.
+/// `AWS_RETRY_MODE` and `AWS_MAX_ATTEMPTS` are honoured when set.
+fn retry_config() -> aws_config::retry::RetryConfig {
+    let attempts = std::env::var("AWS_MAX_ATTEMPTS").ok().and_then(|n| n.parse::<u32>().ok()).filter(|n| *n > 0);
+    let config = match std::env::var("AWS_RETRY_MODE").ok().as_deref() {
+        Some("standard" | "legacy") => aws_config::retry::RetryConfig::standard(),
+        _ => aws_config::retry::RetryConfig::adaptive(),
+    };
+    config.with_max_attempts(attempts.unwrap_or(3))
 }
 
 /// An error and its sources on one line ("a: b: c").

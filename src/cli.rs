@@ -152,8 +152,8 @@ pub struct AwsArgs {
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// At most N AWS requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// At most N AWS requests in flight at once (one limit for the whole run; see docs/performance.md).
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
     /// Give up on one AWS call (retries included) after SECONDS; it is then reported as unknown.

@@ -56,7 +56,7 @@ pub struct CollectOptions {
 
 impl Default for CollectOptions {
     fn default() -> Self {
-        Self { concurrency: 8 }
+        Self { concurrency: 16 }
     }
 }
 
@@ -83,61 +83,92 @@ pub struct SdkClients {
     config: SdkConfig,
     ecs: Mutex<HashMap<String, aws_sdk_ecs::Client>>,
     kms: Mutex<HashMap<String, aws_sdk_kms::Client>>,
+    throttles: ThrottleCounter,
 }
 
 impl SdkClients {
     pub fn new(config: SdkConfig) -> Self {
-        Self { config, ecs: Mutex::default(), kms: Mutex::default() }
+        Self { config, ecs: Mutex::default(), kms: Mutex::default(), throttles: ThrottleCounter::default() }
     }
+}
 
-    /// The shared configuration with `region` (for the services used once
-    /// per Region, which need no cache).
-    fn regional(&self, region: &str) -> SdkConfig {
-        self.config.to_builder().region(aws_config::Region::new(region.to_string())).build()
-    }
+/// One cached client per Region (`make` builds it from the shared config),
+/// so that every request to a Region's endpoint shares its connections.
+fn cached<C: Clone>(cache: &Mutex<HashMap<String, C>>, region: &str, make: impl FnOnce() -> C) -> C {
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    cache.entry(region.to_string()).or_insert_with(make).clone()
+}
+
+/// Builds a service client from the shared configuration, in `region`, with
+/// the throttle counter; the same for every service crate.
+macro_rules! client {
+    ($self:ident, $krate:ident, $region:expr) => {{
+        let conf = $krate::config::Builder::from(&$self.config)
+            .region($krate::config::Region::new($region.to_string()))
+            .interceptor($self.throttles.clone())
+            .build();
+        $krate::Client::from_conf(conf)
+    }};
 }
 
 impl Clients for SdkClients {
     fn ecs(&self, region: &str) -> aws_sdk_ecs::Client {
-        let mut cache = self.ecs.lock().unwrap_or_else(|e| e.into_inner());
-        cache
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let conf = aws_sdk_ecs::config::Builder::from(&self.config)
-                    .region(aws_sdk_ecs::config::Region::new(region.to_string()))
-                    .build();
-                aws_sdk_ecs::Client::from_conf(conf)
-            })
-            .clone()
+        cached(&self.ecs, region, || client!(self, aws_sdk_ecs, region))
     }
 
     fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
-        aws_sdk_cloudtrail::Client::new(&self.regional(region))
+        client!(self, aws_sdk_cloudtrail, region)
     }
 
     fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
-        aws_sdk_cloudwatch::Client::new(&self.regional(region))
+        client!(self, aws_sdk_cloudwatch, region)
     }
 
     fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
-        aws_sdk_cloudwatchlogs::Client::new(&self.regional(region))
+        client!(self, aws_sdk_cloudwatchlogs, region)
     }
 
     fn sts(&self, region: &str) -> Option<aws_sdk_sts::Client> {
-        Some(aws_sdk_sts::Client::new(&self.regional(region)))
+        Some(client!(self, aws_sdk_sts, region))
     }
 
     fn kms(&self, region: &str) -> aws_sdk_kms::Client {
-        let mut cache = self.kms.lock().unwrap_or_else(|e| e.into_inner());
-        cache
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let conf = aws_sdk_kms::config::Builder::from(&self.config)
-                    .region(aws_sdk_kms::config::Region::new(region.to_string()))
-                    .build();
-                aws_sdk_kms::Client::from_conf(conf)
-            })
-            .clone()
+        cached(&self.kms, region, || client!(self, aws_sdk_kms, region))
+    }
+
+    fn throttled(&self) -> u64 {
+        self.throttles.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts the attempts AWS throttled (HTTP 429, or an error type naming
+/// throttling), which the SDK then retried with backoff: the count goes to
+/// the `-v` log and to the inventory's `api_calls` as `throttled`.
+#[derive(Debug, Clone, Default)]
+struct ThrottleCounter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl aws_sdk_kms::config::Intercept for ThrottleCounter {
+    fn name(&self) -> &'static str {
+        "ThrottleCounter"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &aws_sdk_kms::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        _components: &aws_sdk_kms::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_kms::config::ConfigBag,
+    ) -> Result<(), aws_sdk_kms::error::BoxError> {
+        if let Some(response) = context.response() {
+            let status = response.status().as_u16();
+            let named = |text: &[u8]| text.windows(7).any(|w| w.eq_ignore_ascii_case(b"throttl"));
+            let header = response.headers().get("x-amzn-errortype").is_some_and(|h| named(h.as_bytes()));
+            let body = status >= 400 && response.body().bytes().is_some_and(named);
+            if status == 429 || header || body {
+                self.0.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(status, "throttled; the SDK retries with backoff");
+            }
+        }
+        Ok(())
     }
 }
 

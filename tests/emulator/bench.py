@@ -1,52 +1,179 @@
-"""`make bench`: time a whole-Region `check` against a seeded emulator.
+"""`make bench`: the collector against its physical bound, and offline
+evaluation at scale. Speed is measured here, never asserted in tests.
 
-Seeds 300 clusters sharing 50 keys (some disabled), then runs the release
-binary several times and prints wall-clock times. Speed is measured here,
-never asserted in tests.
+Live cases run the release binary against the emulator through
+tests/emulator/proxy.py, which adds RTT_MS of round-trip time to every
+request and counts the requests in flight. The bound of a case is
+
+    max(critical round trips, requests / concurrency) x RTT
+
+where the critical round trips are those that must follow one another
+(DescribeClusters, then the key reads: 2 for a targeted run whose cluster
+key is a key ARN; ListClusters, DescribeClusters, the key reads for a
+fleet), and requests / concurrency is how many full waves of requests the
+in-flight limit allows. Offline cases time `check --inventory` on generated
+inventories and read the peak RSS (VmHWM) of the process.
+
 Usage: bench.py ENDPOINT_URL BINARY
 """
 
+import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import boto3
 
-REGION = "us-east-1"
-CLUSTERS = 300
-KEYS = 50
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from key_policies import fargate_policy  # noqa: E402
+
+ACCOUNT = "123456789012"
+RTT_MS = 50
 RUNS = 5
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def main(endpoint: str, binary: str) -> None:
-    session = boto3.session.Session(
-        aws_access_key_id="EXAMPLEACCESSKEYID", aws_secret_access_key="EXAMPLESECRETACCESSKEY", region_name=REGION
+def session(region):
+    return boto3.session.Session(
+        aws_access_key_id="EXAMPLEACCESSKEYID", aws_secret_access_key="EXAMPLESECRETACCESSKEY", region_name=region
     )
-    kms = session.client("kms", endpoint_url=endpoint)
-    ecs = session.client("ecs", endpoint_url=endpoint)
-    keys = []
-    for i in range(KEYS):
-        m = kms.create_key()["KeyMetadata"]
-        if i % 10 == 0:
-            kms.disable_key(KeyId=m["KeyId"])
-        keys.append(m["Arn"])
-    for i in range(CLUSTERS):
-        ecs.create_cluster(
-            clusterName=f"bench-{i:04d}",
-            configuration={"managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": keys[i % KEYS]}},
-        )
-    env = dict(os.environ, AWS_ENDPOINT_URL=endpoint)
-    times = []
+
+
+def seed_fleet(endpoint, region, clusters, keys):
+    s = session(region)
+    kms, ecs = s.client("kms", endpoint_url=endpoint), s.client("ecs", endpoint_url=endpoint)
+    names = [f"bench-{i:04d}" for i in range(clusters)]
+    arns = []
+    for i in range(keys):
+        users = names[i::keys]
+        arns.append(kms.create_key(Policy=fargate_policy(ACCOUNT, users))["KeyMetadata"]["Arn"])
+    for i, name in enumerate(names):
+        ecs.create_cluster(clusterName=name, configuration={
+            "managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": arns[i % keys]}})
+    return names
+
+
+def seed_targeted(endpoint, region):
+    s = session(region)
+    kms, ecs = s.client("kms", endpoint_url=endpoint), s.client("ecs", endpoint_url=endpoint)
+    key = kms.create_key(Policy=fargate_policy(ACCOUNT, ["target"]))["KeyMetadata"]["Arn"]
+    ecs.create_cluster(clusterName="target", configuration={
+        "managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": key}})
+    ecs.register_task_definition(
+        family="app", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512",
+        containerDefinitions=[{"name": "app", "image": "public.ecr.aws/nginx/nginx", "memory": 512}])
+    ecs.create_service(cluster="target", serviceName="api", taskDefinition="app", desiredCount=1, launchType="FARGATE")
+
+
+class Proxy:
+    def __init__(self, endpoint):
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "proxy.py"), endpoint, "--delay-ms", str(RTT_MS)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.url = "http://127.0.0.1:" + self.proc.stdout.readline().split()[1]
+
+    def control(self, path, method="GET"):
+        import urllib.request
+        with urllib.request.urlopen(urllib.request.Request(self.url + path, method=method, data=b"" if method == "POST" else None)) as r:
+            return json.loads(r.read() or b"{}")
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def timed(cmd, env):
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            with open(f"/proc/{proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+        except OSError:
+            pass
+        time.sleep(0.005)
+    elapsed = time.perf_counter() - start
+    return elapsed, proc.returncode, peak / 1024
+
+
+def live(binary, proxy, region, args, bound_rtts, concurrency=16):
+    env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url, AWS_REGION=region)
+    cmd = [binary, "check", "--format", "json", "--concurrency", str(concurrency), *args]
+    times, peaks = [], []
     for _ in range(RUNS):
-        start = time.perf_counter()
-        done = subprocess.run([binary, "check", "--format", "json"], env=env, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-        if done.returncode != 1:
-            sys.exit(f"unexpected exit code {done.returncode} (expected 1: some keys are disabled)")
-    print(f"check over {CLUSTERS} clusters / {KEYS} keys, {RUNS} runs:")
-    print(f"  min {min(times):.3f}s  median {statistics.median(times):.3f}s  max {max(times):.3f}s")
+        proxy.control("/__reset", "POST")
+        elapsed, code, _ = timed(cmd, env)
+        if code not in (0, 1):
+            sys.exit(f"{cmd}: exit {code}")
+        stats = proxy.control("/__stats")
+        times.append(elapsed)
+        peaks.append(stats["max_in_flight"])
+    requests = stats["requests"]
+    waves = -(-requests // concurrency)
+    bound = max(bound_rtts, waves) * RTT_MS / 1000
+    med = statistics.median(times)
+    return {"median_s": round(med, 3), "bound_s": round(bound, 3), "ratio": round(med / bound, 2),
+            "requests": requests, "max_in_flight": max(peaks), "concurrency": concurrency}
+
+
+def offline_inventory(clusters, keys, path):
+    names = [f"c{i:06d}" for i in range(clusters)]
+    inv = {"schema_version": 1, "collected_at": "2026-11-30T12:00:00Z", "regions": ["us-east-1"],
+           "clusters": [], "keys": {}, "key_details": {}}
+    arns = [f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{i:08d}-0000-0000-0000-EXAMPLE00000" for i in range(keys)]
+    for i, arn in enumerate(arns):
+        inv["keys"][arn] = {"reference": arn, "region": "us-east-1", "describe": {"outcome": "found", "metadata": {
+            "arn": arn, "key_id": arn.split("/")[1], "key_state": "Enabled", "key_manager": "CUSTOMER",
+            "key_spec": "SYMMETRIC_DEFAULT", "key_usage": "ENCRYPT_DECRYPT", "origin": "AWS_KMS", "multi_region": False}}}
+        inv["key_details"][arn] = {
+            "policy": {"outcome": "read", "value": fargate_policy(ACCOUNT, names[i::keys])},
+            "grants": {"outcome": "read", "value": {"total": 0, "fargate": 0}},
+            "rotation": {"outcome": "read", "value": {"enabled": True}}}
+    for i, name in enumerate(names):
+        usages = [{"usage": "fargate_ephemeral_storage", "configured": arns[i % keys], "lookup": arns[i % keys]},
+                  {"usage": "managed_storage"}, {"usage": "execute_command"}]
+        inv["clusters"].append({"name": name, "arn": f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/{name}",
+                                "region": "us-east-1", "lookup": {"outcome": "found", "status": "ACTIVE", "key_usages": usages},
+                                "services": {"outcome": "read", "value": []}})
+    with open(path, "w") as f:
+        json.dump(inv, f)
+
+
+def offline(binary, clusters, keys):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "inv.json")
+        offline_inventory(clusters, keys, path)
+        runs = [timed([binary, "check", "--format", "json", "--inventory", path], dict(os.environ)) for _ in range(3)]
+    return {"median_s": round(statistics.median(r[0] for r in runs), 3), "peak_rss_mb": round(max(r[2] for r in runs), 1)}
+
+
+def main(endpoint, binary):
+    seed_targeted(endpoint, "us-west-2")
+    seed_fleet(endpoint, "eu-west-1", 200, 20)
+    seed_fleet(endpoint, "eu-central-1", 1000, 100)
+    proxy = Proxy(endpoint)
+    results = {
+        # DescribeClusters and DescribeServices, then the key's four reads alongside each other.
+        "targeted --cluster C --service S": live(binary, proxy, "us-west-2", ["--cluster", "target", "--service", "api"], 2),
+        "targeted --cluster C": live(binary, proxy, "us-west-2", ["--cluster", "target"], 2),
+        # ListClusters, DescribeClusters (with ListServices alongside), the key reads.
+        "fleet 200 clusters / 20 keys": live(binary, proxy, "eu-west-1", [], 3),
+        "fleet 1,000 clusters / 100 keys": live(binary, proxy, "eu-central-1", [], 3),
+        "fleet 1,000 clusters / 100 keys, --concurrency 64": live(binary, proxy, "eu-central-1", [], 3, 64),
+        "offline 10,000 clusters": offline(binary, 10_000, 100),
+        "offline 100,000 clusters": offline(binary, 100_000, 1000),
+    }
+    proxy.close()
+    print(f"round trip {RTT_MS} ms added by the proxy; {RUNS} runs each (median)")
+    for name, r in results.items():
+        print(f"  {name}: {json.dumps(r)}")
+    ratio = results["offline 100,000 clusters"]["median_s"] / max(results["offline 10,000 clusters"]["median_s"], 1e-9)
+    print(f"  offline 100k / 10k time ratio: {ratio:.1f}")
 
 
 if __name__ == "__main__":
