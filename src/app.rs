@@ -3,6 +3,7 @@
 //! `audit`. No AWS calls of its own beyond resolving the SDK configuration
 //! and proving credentials exist.
 
+use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -36,7 +37,7 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
     // should fail before minutes of collection.
     let config_path = config_path(&args);
     let mut files: Vec<(&str, &Path, bool)> = Vec::new();
-    if let Some(p) = &args.inventory {
+    for p in &args.inventory {
         files.push(("--inventory", p, false));
     }
     if let Some(p) = &config_path {
@@ -55,9 +56,20 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
         Some(path) => Some(create_output(path, "inventory")?),
         None => None,
     };
-    let inventory = match &args.inventory {
-        Some(path) => load_inventory(path)?,
-        None => {
+    let mut notes = Vec::new();
+    let inventory = match args.inventory.as_slice() {
+        [path] => load_inventory(path)?,
+        [_, _, ..] => {
+            let shards = args
+                .inventory
+                .iter()
+                .map(|p| Ok((p.display().to_string(), load_inventory(p)?)))
+                .collect::<Result<Vec<_>, AppError>>()?;
+            let (merged, merge_notes) = inventory::merge(shards);
+            notes = merge_notes;
+            merged
+        }
+        [] => {
             let inv = collect_live(&args).await?;
             if let (Some(path), Some(file)) = (&args.save_inventory, saved.take()) {
                 save_inventory(path, file, &inv)?;
@@ -85,6 +97,7 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
     if !config.suppress.is_empty() {
         report.suppressions_file = config_path.map(|p| p.display().to_string());
     }
+    report.notes = notes;
     let color = use_color(args.out.color, args.out.output.is_some());
     let render_options = render::RenderOptions { color, grant_quota: options.grant_quota };
     let written = render::render(&report, args.out.format, render_options, &mut output);
@@ -256,18 +269,169 @@ fn regions(aws: &AwsArgs, config: &aws_config::SdkConfig) -> Result<Vec<String>,
 
 async fn collect_live(args: &CheckArgs) -> Result<Inventory, AppError> {
     let started = jiff::Timestamp::now();
-    let config = sdk_config(&args.aws).await?;
-    let regions = regions(&args.aws, &config)?;
+    let all_regions = args.aws.regions.iter().any(|r| r == "all");
+    let aws =
+        AwsArgs { regions: args.aws.regions.iter().filter(|r| *r != "all").cloned().collect(), ..args.aws.clone() };
+    let config = sdk_config(&aws).await?;
+    let default_regions = if all_regions { Vec::new() } else { regions(&aws, &config)? };
     let scope = Scope {
-        regions,
+        regions: default_regions.clone(),
         clusters: args.clusters.clone(),
         services: args.services.clone(),
         skip_services: args.no_services,
         alarms: args.alarms,
     };
     let options = CollectOptions { concurrency: usize::from(args.aws.concurrency) };
-    let clients = SdkClients::new(config);
-    Ok(collect::collect(&clients, &scope, &options, started).await)
+    if !args.accounts.multi() {
+        if !args.accounts.exclude_accounts.is_empty() || args.accounts.role_name.is_some() {
+            return Err(AppError::Usage("--exclude-account and --role-name need --org or --account".into()));
+        }
+        let mut extra = BTreeMap::new();
+        let scope = if all_regions {
+            let account = collect::org::caller(&config).await.map(|c| c.account).unwrap_or_default();
+            let (found, requests) = collect::org::enabled_regions(&config, &account).await;
+            extra.insert("account:ListRegions".to_string(), requests);
+            Scope { regions: found.map_err(|g| AppError::Usage(format!("--region all: {}", g.describe())))?, ..scope }
+        } else {
+            scope
+        };
+        let clients = SdkClients::new(config);
+        let mut inv = collect::collect(&clients, &scope, &options, started).await;
+        add_calls(&mut inv, extra);
+        return Ok(inv);
+    }
+    collect_accounts(args, config, scope, &options, all_regions, started).await
+}
+
+fn add_calls(inv: &mut Inventory, calls: BTreeMap<String, u64>) {
+    for (op, n) in calls {
+        *inv.api_calls.entry(op).or_default() += n;
+    }
+}
+
+/// A 12-digit AWS account id.
+fn validate_account(flag: &str, id: &str) -> Result<(), AppError> {
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(AppError::Usage(format!(
+            "{flag} {:?} is not an AWS account id (12 digits)",
+            crate::render::text::visible(id)
+        )))
+    }
+}
+
+/// An organization-wide or multi-account run: the accounts in scope, each
+/// read with its own credentials (the caller's) or a member role's, under
+/// one in-flight limit. An account that cannot be entered is recorded as
+/// unreadable, and the rest go on.
+async fn collect_accounts(
+    args: &CheckArgs,
+    config: aws_config::SdkConfig,
+    scope: Scope,
+    options: &CollectOptions,
+    all_regions: bool,
+    started: jiff::Timestamp,
+) -> Result<Inventory, AppError> {
+    let a = &args.accounts;
+    for id in &a.accounts {
+        validate_account("--account", id)?;
+    }
+    for id in &a.exclude_accounts {
+        validate_account("--exclude-account", id)?;
+    }
+    let mut calls = BTreeMap::new();
+    let caller = collect::org::caller(&config)
+        .await
+        .map_err(|g| AppError::NoCredentials(format!("whom the credentials belong to is unknown: {}", g.describe())))?;
+    *calls.entry("sts:GetCallerIdentity".to_string()).or_default() += 1;
+    // (id, name) of every account in scope.
+    let mut targets: Vec<(String, Option<String>)> = Vec::new();
+    if a.org {
+        let (listed, requests) = collect::org::list_accounts(&config).await;
+        calls.insert("organizations:ListAccounts".to_string(), requests);
+        let listed = listed.map_err(|g| {
+            AppError::Usage(format!(
+                "--org: the organization's accounts could not be listed ({}); run from the management account or a delegated administrator, or name accounts with --account",
+                g.describe()
+            ))
+        })?;
+        for acct in listed {
+            if acct.active() {
+                targets.push((acct.id, acct.name));
+            } else {
+                tracing::info!(account = acct.id, state = acct.state, "not ACTIVE: left out");
+            }
+        }
+    }
+    for id in &a.accounts {
+        if !targets.iter().any(|(t, _)| t == id) {
+            targets.push((id.clone(), None));
+        }
+    }
+    targets.retain(|(id, _)| !a.exclude_accounts.contains(id));
+    targets.sort();
+    if targets.is_empty() {
+        return Err(AppError::Usage("no account is left in scope (--exclude-account removed them all?)".into()));
+    }
+    let others: Vec<&str> = targets.iter().map(|(id, _)| id.as_str()).filter(|id| *id != caller.account).collect();
+    if !others.is_empty() && a.role_name.is_none() {
+        return Err(AppError::Usage(format!(
+            "--role-name is required to read account {} ({} account(s) besides the caller's {}): name the read-only role deployed in each member account (docs/permissions.md)",
+            others[0],
+            others.len(),
+            caller.account
+        )));
+    }
+    // Enter every account: the caller's with its own credentials, the
+    // others through the member role.
+    let entered = futures_util::future::join_all(targets.iter().map(|(id, _)| {
+        let config = &config;
+        let caller = &caller;
+        async move {
+            if *id == caller.account {
+                return Ok(config.clone());
+            }
+            let role = collect::org::role_arn(&caller.arn, id, a.role_name.as_deref().unwrap_or_default());
+            collect::org::assume(config, &role, a.external_id.as_deref()).await
+        }
+    }))
+    .await;
+    *calls.entry("sts:AssumeRole".to_string()).or_default() +=
+        targets.iter().filter(|(id, _)| *id != caller.account).count() as u64;
+    // Regions: as given, or every Region enabled in each account.
+    let mut prepared = Vec::new();
+    for ((id, name), entered) in targets.into_iter().zip(entered) {
+        let regions = match (&entered, all_regions) {
+            (Ok(cfg), true) => {
+                let (found, requests) = collect::org::enabled_regions(cfg, &id).await;
+                *calls.entry("account:ListRegions".to_string()).or_default() += requests;
+                found
+            }
+            _ => Ok(scope.regions.clone()),
+        };
+        let clients = match (entered, regions) {
+            (Ok(cfg), Ok(regions)) => Ok((SdkClients::new(cfg), regions)),
+            (Err(gap), _) | (_, Err(gap)) => Err(gap),
+        };
+        prepared.push((id, name, clients));
+    }
+    let units: Vec<collect::Unit<'_>> = prepared
+        .iter()
+        .map(|(id, name, clients)| collect::Unit {
+            account: Some(id.clone()),
+            name: name.clone(),
+            clients: clients.as_ref().map(|(c, _)| c as &dyn collect::Clients).map_err(Clone::clone),
+            regions: clients.as_ref().map(|(_, r)| r.clone()).unwrap_or_default(),
+            caller: *id == caller.account,
+        })
+        .collect();
+    let mut inv = collect::collect_units(units, &scope, options, started).await;
+    if inv.identity.is_none() {
+        inv.identity = Some(caller);
+    }
+    add_calls(&mut inv, calls);
+    Ok(inv)
 }
 
 /// The SDK configuration: the standard chain for region and credentials,

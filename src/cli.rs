@@ -78,6 +78,9 @@ pub struct CheckArgs {
     pub aws: AwsArgs,
 
     #[command(flatten)]
+    pub accounts: AccountArgs,
+
+    #[command(flatten)]
     pub out: OutputArgs,
 
     /// Imported key material expiring within DAYS makes the cluster fail (beyond it: a warning).
@@ -110,8 +113,10 @@ pub struct CheckArgs {
     pub save_inventory: Option<PathBuf>,
 
     /// Evaluate a saved inventory FILE instead of calling AWS (no AWS call is made).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["clusters", "services", "no_services", "alarms", "regions", "profile", "save_inventory"])]
-    pub inventory: Option<PathBuf>,
+    /// Repeatable: inventories saved by separate runs (one per OU, account list or Region) are
+    /// merged into one report; for a cluster in two files, the later collected_at wins.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["clusters", "services", "no_services", "alarms", "regions", "profile", "save_inventory", "org", "accounts"])]
+    pub inventory: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -141,10 +146,45 @@ pub struct AuditArgs {
     pub out: OutputArgs,
 }
 
-/// How to reach AWS.
+/// Which accounts: the caller's own by default; several, or a whole AWS
+/// Organization, through a read-only role in each member account.
 #[derive(Debug, clap::Args)]
+pub struct AccountArgs {
+    /// Read this account (12-digit id; repeatable). Any account but the caller's needs --role-name.
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+
+    /// Read every ACTIVE account of the AWS Organization (organizations:ListAccounts: run it from
+    /// the management account or a delegated administrator).
+    #[arg(long)]
+    pub org: bool,
+
+    /// Leave this account out (repeatable).
+    #[arg(long = "exclude-account", value_name = "ID")]
+    pub exclude_accounts: Vec<String>,
+
+    /// The read-only role to assume in each member account (the caller's own account is read
+    /// with its own credentials). Required as soon as another account is in scope.
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+
+    /// The external id the member role's trust policy requires (sts:ExternalId).
+    #[arg(long, value_name = "ID", requires = "role_name")]
+    pub external_id: Option<String>,
+}
+
+impl AccountArgs {
+    /// Whether the run reaches beyond the caller's own account.
+    pub fn multi(&self) -> bool {
+        self.org || !self.accounts.is_empty()
+    }
+}
+
+/// How to reach AWS.
+#[derive(Debug, Clone, clap::Args)]
 pub struct AwsArgs {
-    /// AWS Region (repeatable). Default: AWS_REGION, or the profile's region.
+    /// AWS Region (repeatable), or `all`: every Region enabled in each account (account:ListRegions).
+    /// Default: AWS_REGION, or the profile's region.
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
 

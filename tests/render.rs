@@ -75,7 +75,9 @@ fn prometheus_lines_are_well_formed() {
         assert!(typed.contains(name), "{name} has no TYPE");
     }
     assert!(text.contains("ecs_key_preflight_key_deletion_seconds{key=\"arn:aws:kms:us-east-1:123456789012:key/pendaaaa-0000-0000-0000-EXAMPLE00002\"} 604800"));
-    assert!(text.contains("ecs_key_preflight_cluster_verdict{cluster=\"payments\",region=\"us-east-1\"} 1"));
+    assert!(text.contains(
+        "ecs_key_preflight_cluster_verdict{account=\"123456789012\",cluster=\"payments\",region=\"us-east-1\"} 1"
+    ));
 }
 
 #[test]
@@ -93,8 +95,9 @@ struct JsonReport {
     collected_at: String,
     regions: Vec<String>,
     identity: Option<JsonIdentity>,
-    accounts: Vec<String>,
+    accounts: Vec<JsonAccount>,
     suppressions_file: Option<String>,
+    notes: Vec<String>,
     verdict: JsonVerdict,
     exit_code: u8,
     summary: JsonSummary,
@@ -227,6 +230,21 @@ struct JsonSummary {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
+struct JsonAccount {
+    account_id: String,
+    name: Option<String>,
+    status: String,
+    check: Option<String>,
+    reason: Option<String>,
+    clusters: usize,
+    pass: usize,
+    fail: usize,
+    unknown: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 struct JsonIdentity {
     account: String,
     arn: String,
@@ -247,6 +265,8 @@ struct JsonGap {
 #[allow(dead_code)]
 struct JsonCluster {
     cluster_name: String,
+    account_id: Option<String>,
+    account_name: Option<String>,
     cluster_arn: Option<String>,
     region: String,
     status: Option<String>,
@@ -287,7 +307,7 @@ fn json_matches_the_documented_contract() {
     for name in ["estate.json", "all-pass.json", "unknown.json", "scope-gap.json"] {
         let parsed: JsonReport =
             serde_json::from_str(&rendered(&report(name), Format::Json)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(parsed.schema_version, 1);
+        assert_eq!(parsed.schema_version, 2);
         let worst_cluster = parsed.clusters.iter().map(|c| &c.verdict).fold(None, |acc: Option<&JsonVerdict>, v| {
             Some(match (acc, v) {
                 (Some(JsonVerdict::Fail), _) | (_, JsonVerdict::Fail) => &JsonVerdict::Fail,

@@ -57,7 +57,8 @@ fn alarms_on<'a>(facts: &'a AlarmFacts, filter: &MetricFilter) -> Vec<&'a str> {
 }
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
-    let Some(facts) = ctx.inventory.alarms.get(&ctx.cluster.region) else { return Vec::new() };
+    let key = crate::inventory::alarm_key(ctx.cluster.account.as_deref(), &ctx.cluster.region);
+    let Some(facts) = ctx.inventory.alarms.get(&key) else { return Vec::new() };
     ctx.for_each_described(|u, m| {
         if u.usage.usage != Usage::FargateEphemeralStorage || u.pinned.is_some() {
             return None;

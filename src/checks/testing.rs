@@ -69,6 +69,7 @@ pub fn one_usage(usage: Usage, configured: Option<&str>, lookup: Option<KeyLooku
     }
     inv.clusters.push(Cluster {
         name: "prod".to_string(),
+        account: None,
         arn: Some(cluster_arn),
         region: REGION.to_string(),
         lookup: ClusterLookup::Found { status: "ACTIVE".to_string(), key_usages },

@@ -71,6 +71,7 @@ pub async fn describe_batch(run: &Run<'_>, region: &str, refs: Vec<String>) -> V
                 .into_iter()
                 .map(|r| Cluster {
                     name: cluster_name(&r).to_string(),
+                    account: None,
                     arn: Arn::parse(&r).map(|_| r.clone()),
                     region: region.to_string(),
                     lookup: ClusterLookup::Unreadable { gap: gap.clone() },
@@ -84,6 +85,7 @@ pub async fn describe_batch(run: &Run<'_>, region: &str, refs: Vec<String>) -> V
         let arn = f.arn().unwrap_or_default();
         Cluster {
             name: cluster_name(arn).to_string(),
+            account: None,
             arn: Arn::parse(arn).map(|_| arn.to_string()),
             region: region.to_string(),
             lookup: ClusterLookup::Missing {
@@ -101,6 +103,7 @@ pub async fn describe_batch(run: &Run<'_>, region: &str, refs: Vec<String>) -> V
         if !clusters.iter().any(|c| c.arn.as_deref() == Some(r.as_str()) || c.name == name) {
             clusters.push(Cluster {
                 name: name.to_string(),
+                account: None,
                 arn: Arn::parse(&r).map(|_| r.clone()),
                 region: region.to_string(),
                 lookup: ClusterLookup::Unreadable { gap: not_returned("ecs:DescribeClusters", &r) },
@@ -143,6 +146,7 @@ fn found(c: &aws_sdk_ecs::types::Cluster, region: &str) -> Cluster {
         .collect();
     Cluster {
         name: c.cluster_name().map(str::to_string).unwrap_or_else(|| cluster_name(&arn).to_string()),
+        account: None,
         arn: Some(arn),
         region,
         lookup: ClusterLookup::Found { status: c.status().unwrap_or("UNKNOWN").to_string(), key_usages },

@@ -14,7 +14,7 @@ pub async fn describe_one(run: &Run<'_>, region: String, reference: String) -> K
 
 async fn describe(run: &Run<'_>, region: &str, reference: &str) -> KeyLookup {
     let slot = run.call("kms:DescribeKey", reference).await;
-    let answer = run.clients.kms(region).describe_key().key_id(reference).send().await;
+    let answer = run.kms_for(reference, region).describe_key().key_id(reference).send().await;
     drop(slot);
     match answer {
         Ok(output) => match output.key_metadata() {
@@ -76,7 +76,7 @@ pub struct DetailPlan {
 /// Reads policy, grants and rotation of one planned key, concurrently (each
 /// request under the run's one in-flight limit).
 pub async fn details_one(run: &Run<'_>, plan: DetailPlan) -> (DetailPlan, KeyDetails) {
-    let client = run.clients.kms(&plan.region);
+    let client = run.kms_for(&plan.arn, &plan.region);
     let (policy, grants, rotation) =
         tokio::join!(policy(run, &client, &plan), grants(run, &client, &plan), rotation(run, &client, &plan));
     (plan, KeyDetails { policy, grants, rotation })

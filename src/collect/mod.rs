@@ -11,6 +11,7 @@ pub mod cloudtrail;
 mod ecs;
 mod error;
 mod kms;
+pub mod org;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::pin::Pin;
@@ -19,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 
 use aws_config::SdkConfig;
 use jiff::Timestamp;
@@ -172,58 +173,125 @@ impl aws_sdk_kms::config::Intercept for ThrottleCounter {
     }
 }
 
-/// One collection run: the clients, the one in-flight limit, and the
-/// request tally.
-pub(crate) struct Run<'a> {
-    clients: &'a dyn Clients,
+/// What every account of a run shares: the one in-flight limit, the tally,
+/// the fair-share gate, and the keys already asked for (each key is read
+/// once, whichever account's cluster names it).
+pub(crate) struct Shared<'a> {
     /// The only limit on requests in flight: a place is taken around each
     /// single SDK request (a page counts as one), never around a group, so
     /// `--concurrency N` means at most N requests in flight.
     limit: Semaphore,
+    concurrency: usize,
     calls: Mutex<BTreeMap<String, u64>>,
     in_flight: AtomicUsize,
     peak: AtomicUsize,
+    /// Accounts still collecting. Each may hold at most ceil(N / active)
+    /// places, so one large account cannot queue ahead of all the others.
+    active: AtomicUsize,
+    released: Notify,
+    /// Clients of every readable account, so that a key is read with its
+    /// owner's credentials when its owner is in scope.
+    owners: BTreeMap<String, &'a dyn Clients>,
+    keys_asked: Mutex<BTreeSet<(String, String)>>,
+    details_asked: Mutex<BTreeSet<String>>,
+    throttled: Vec<&'a dyn Clients>,
+}
+
+impl<'a> Shared<'a> {
+    fn new(concurrency: usize, owners: BTreeMap<String, &'a dyn Clients>, clients: Vec<&'a dyn Clients>) -> Self {
+        Shared {
+            limit: Semaphore::new(concurrency.max(1)),
+            concurrency: concurrency.max(1),
+            calls: Mutex::default(),
+            in_flight: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            active: AtomicUsize::new(clients.len().max(1)),
+            released: Notify::new(),
+            owners,
+            keys_asked: Mutex::default(),
+            details_asked: Mutex::default(),
+            throttled: clients,
+        }
+    }
+
+    /// The tally, with the throttled attempts the SDK retried.
+    fn finish(&self) -> BTreeMap<String, u64> {
+        let mut calls = std::mem::take(&mut *self.calls.lock().unwrap_or_else(|e| e.into_inner()));
+        let throttled: u64 = self.throttled.iter().map(|c| c.throttled()).sum();
+        if throttled > 0 {
+            calls.insert("throttled".into(), throttled);
+        }
+        tracing::info!(peak_in_flight = self.peak.load(Ordering::Relaxed), throttled, "requests in flight at most");
+        calls
+    }
+
+    /// Whether `key` was not asked for yet (and marks it asked).
+    fn first_ask(&self, key: (String, String)) -> bool {
+        self.keys_asked.lock().unwrap_or_else(|e| e.into_inner()).insert(key)
+    }
+
+    fn first_details(&self, arn: &str) -> bool {
+        self.details_asked.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.to_string())
+    }
+}
+
+/// One account's collection within a run.
+pub(crate) struct Run<'a> {
+    clients: &'a dyn Clients,
+    shared: &'a Shared<'a>,
+    /// This account's requests in flight (for the fair share).
+    mine: AtomicUsize,
+    /// Ask sts:GetCallerIdentity (the caller's own account only).
+    ask_identity: bool,
 }
 
 /// A place under the in-flight limit, held while one request is in flight.
 pub(crate) struct Slot<'r> {
     _permit: SemaphorePermit<'r>,
-    in_flight: &'r AtomicUsize,
+    run: &'r Run<'r>,
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.run.mine.fetch_sub(1, Ordering::Relaxed);
+        self.run.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.run.shared.released.notify_waiters();
     }
 }
 
 impl<'a> Run<'a> {
-    pub(crate) fn new(clients: &'a dyn Clients, concurrency: usize) -> Self {
-        Run {
-            clients,
-            limit: Semaphore::new(concurrency.max(1)),
-            calls: Mutex::default(),
-            in_flight: AtomicUsize::new(0),
-            peak: AtomicUsize::new(0),
-        }
+    fn new(clients: &'a dyn Clients, shared: &'a Shared<'a>, ask_identity: bool) -> Self {
+        Run { clients, shared, mine: AtomicUsize::new(0), ask_identity }
     }
 
-    /// Waits for a place under the limit.
+    /// Waits for this account's fair share, then for a place under the limit.
     async fn slot(&self) -> Slot<'_> {
+        let shared = self.shared;
+        loop {
+            // Created before the check, so that a release in between is not missed.
+            let released = shared.released.notified();
+            let active = shared.active.load(Ordering::Relaxed).max(1);
+            let share = shared.concurrency.div_ceil(active);
+            if self.mine.load(Ordering::Relaxed) < share {
+                break;
+            }
+            released.await;
+        }
+        self.mine.fetch_add(1, Ordering::Relaxed);
         // The semaphore is never closed, so acquiring cannot fail.
-        let permit = match self.limit.acquire().await {
+        let permit = match shared.limit.acquire().await {
             Ok(p) => p,
             Err(_) => unreachable!("the in-flight semaphore is never closed"),
         };
-        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
-        self.peak.fetch_max(now, Ordering::Relaxed);
-        Slot { _permit: permit, in_flight: &self.in_flight }
+        let now = shared.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        shared.peak.fetch_max(now, Ordering::Relaxed);
+        Slot { _permit: permit, run: self }
     }
 
     /// Counts one request of `operation` (and logs it at debug level).
     fn count(&self, operation: &str, resource: &str) {
         tracing::debug!(resource = %crate::render::text::visible(resource), "{operation}");
-        *self.calls.lock().unwrap_or_else(|e| e.into_inner()).entry(operation.to_string()).or_default() += 1;
+        *self.shared.calls.lock().unwrap_or_else(|e| e.into_inner()).entry(operation.to_string()).or_default() += 1;
     }
 
     /// Takes a place for one request of `operation`, counted; the request
@@ -250,16 +318,17 @@ impl<'a> Run<'a> {
         page
     }
 
-    /// The tally, with the most requests seen in flight at once and the
-    /// throttled attempts the SDK retried.
-    fn finish(&self) -> BTreeMap<String, u64> {
-        let mut calls = std::mem::take(&mut *self.calls.lock().unwrap_or_else(|e| e.into_inner()));
-        let throttled = self.clients.throttled();
-        if throttled > 0 {
-            calls.insert("throttled".into(), throttled);
-        }
-        tracing::info!(peak_in_flight = self.peak.load(Ordering::Relaxed), throttled, "requests in flight at most");
-        calls
+    /// The KMS client for a key: its owner's when the owner is an account
+    /// of the run, else this account's.
+    pub(crate) fn kms_for(&self, reference: &str, region: &str) -> aws_sdk_kms::Client {
+        let owner = Arn::parse(reference).and_then(|a| self.shared.owners.get(a.account).copied());
+        owner.unwrap_or(self.clients).kms(region)
+    }
+
+    /// This account is done: the others' fair share grows.
+    fn done(&self) {
+        self.shared.active.fetch_sub(1, Ordering::Relaxed);
+        self.shared.released.notify_waiters();
     }
 }
 
@@ -289,10 +358,7 @@ struct Pipeline<'r, 's> {
     services: BTreeMap<(String, String), ServicesRead>,
     /// (Region, cluster name) of services asked for.
     services_asked: BTreeSet<(String, String)>,
-    keys_asked: BTreeSet<(String, String)>,
     keys: BTreeMap<String, KeyRecord>,
-    /// Key ARN → the plan its details were read with.
-    details_asked: BTreeMap<String, kms::DetailPlan>,
     details: BTreeMap<String, (kms::DetailPlan, KeyDetails)>,
     alarms_asked: BTreeSet<String>,
     alarms: BTreeMap<String, Fact<AlarmFacts>>,
@@ -338,13 +404,14 @@ where
     /// and rotation are read alongside (DescribeKey's answer then decides
     /// what is kept).
     fn read_key(&mut self, region: &str, reference: &str, cluster_account: Option<&str>) {
-        if !self.keys_asked.insert((region.to_string(), reference.to_string())) {
+        if !self.run.shared.first_ask((region.to_string(), reference.to_string())) {
             return;
         }
         let (run, r, k) = (self.run, region.to_string(), reference.to_string());
         self.push(async move { Done::Key(Box::new(kms::describe_one(run, r, k).await)) });
         if let Some(arn) = Arn::parse(reference).filter(|a| a.service == "kms" && a.resource.starts_with("key/")) {
-            let accounts: BTreeSet<String> = cluster_account.map(str::to_string).into_iter().collect();
+            let accounts: BTreeSet<String> =
+                cluster_account.map(str::to_string).into_iter().chain(self.run.shared.owners.keys().cloned()).collect();
             let m = KeyMetadata {
                 arn: reference.to_string(),
                 account_id: Some(arn.account.to_string()),
@@ -355,10 +422,9 @@ where
     }
 
     fn read_details(&mut self, plan: kms::DetailPlan) {
-        if self.details_asked.contains_key(&plan.arn) {
+        if !self.run.shared.first_details(&plan.arn) {
             return;
         }
-        self.details_asked.insert(plan.arn.clone(), plan.clone());
         let run = self.run;
         self.push(async move { Done::Details(Box::new(kms::details_one(run, plan).await)) });
     }
@@ -461,42 +527,120 @@ pub async fn collect(
     options: &CollectOptions,
     collected_at: Timestamp,
 ) -> Inventory {
-    let run = Run::new(clients, options.concurrency);
+    let unit = Unit { account: None, name: None, clients: Ok(clients), regions: scope.regions.clone(), caller: true };
+    collect_units(vec![unit], scope, options, collected_at).await
+}
+
+/// One account of a run, with the clients to read it (or why there are
+/// none: AssumeRole denied, say).
+pub struct Unit<'a> {
+    /// `None` for a single-account run (the caller's own).
+    pub account: Option<String>,
+    pub name: Option<String>,
+    pub clients: Result<&'a dyn Clients, crate::inventory::Gap>,
+    pub regions: Vec<String>,
+    /// The caller's own account: asked for the identity.
+    pub caller: bool,
+}
+
+/// Collects every account of `units`, concurrently, under the one
+/// in-flight limit of `options` shared fairly between them. An account
+/// that cannot be read is recorded as such, and the others go on.
+pub async fn collect_units(
+    units: Vec<Unit<'_>>,
+    scope: &Scope,
+    options: &CollectOptions,
+    collected_at: Timestamp,
+) -> Inventory {
+    let readable: Vec<&dyn Clients> = units.iter().filter_map(|u| u.clients.as_ref().ok().copied()).collect();
+    let owners: BTreeMap<String, &dyn Clients> =
+        units.iter().filter_map(|u| Some((u.account.clone()?, *u.clients.as_ref().ok()?))).collect();
+    let shared = Shared::new(options.concurrency, owners, readable);
+    let shared = &shared;
+    let results = futures_util::future::join_all(units.iter().map(|u| async move {
+        let Ok(clients) = &u.clients else { return None };
+        let run = Run::new(*clients, shared, u.caller);
+        let scope = Scope { regions: u.regions.clone(), ..scope.clone() };
+        let p = pipeline(&run, &scope).await;
+        run.done();
+        Some(Collected {
+            clusters: p.clusters,
+            keys: p.keys,
+            details: p.details,
+            alarms: p.alarms,
+            gaps: p.gaps,
+            identity: p.identity,
+            missing_services: p.missing_services,
+        })
+    }))
+    .await;
+
     let mut inventory = Inventory::new(collected_at, scope.regions.clone());
     inventory.requested_clusters = scope.clusters.clone();
     inventory.requested_services = scope.services.clone();
-    let p = pipeline(&run, scope).await;
-
-    let mut clusters = p.clusters;
-    clusters.sort_by(|a, b| (&a.region, &a.name, &a.arn).cmp(&(&b.region, &b.name, &b.arn)));
-    clusters.dedup_by(|a, b| a.arn.is_some() && a.arn == b.arn);
-    drop_missing_found_elsewhere(&mut clusters, &scope.clusters);
+    let multi = units.iter().any(|u| u.account.is_some());
+    let mut regions: BTreeSet<String> = scope.regions.iter().cloned().collect();
+    let mut details = BTreeMap::new();
+    let mut clusters = Vec::new();
+    for (unit, collected) in units.iter().zip(results) {
+        regions.extend(unit.regions.iter().cloned());
+        if let Some(account) = &unit.account {
+            inventory.accounts.push(crate::inventory::AccountFacts {
+                account_id: account.clone(),
+                name: unit.name.clone(),
+                regions: unit.regions.clone(),
+                unreadable: unit.clients.as_ref().err().cloned(),
+            });
+        }
+        let Some(c) = collected else { continue };
+        let mut own: Vec<Cluster> = c.clusters;
+        own.sort_by(|a, b| (&a.region, &a.name, &a.arn).cmp(&(&b.region, &b.name, &b.arn)));
+        own.dedup_by(|a, b| a.arn.is_some() && a.arn == b.arn);
+        drop_missing_found_elsewhere(&mut own, &scope.clusters);
+        for cluster in &mut own {
+            cluster.account = unit.account.clone().filter(|_| multi);
+        }
+        clusters.extend(own);
+        inventory.keys.extend(c.keys);
+        details.extend(c.details);
+        for (region, facts) in c.alarms {
+            inventory
+                .alarms
+                .insert(crate::inventory::alarm_key(unit.account.as_deref().filter(|_| multi), &region), facts);
+        }
+        inventory.gaps.extend(c.gaps);
+        inventory.missing_services.extend(c.missing_services);
+        if inventory.identity.is_none() {
+            inventory.identity = c.identity;
+        }
+    }
+    inventory.regions = if multi { regions.into_iter().collect() } else { scope.regions.clone() };
     for c in &mut clusters {
         let live = matches!(&c.lookup, ClusterLookup::Found { status, .. } if status != "INACTIVE");
         if live && scope.skip_services {
             c.services = Some(Fact::Skipped { reason: "--no-services".into() });
         }
     }
+    clusters.sort_by(|a, b| (a.account_id(), &a.region, &a.name).cmp(&(b.account_id(), &b.region, &b.name)));
     inventory.clusters = clusters;
-    inventory.missing_services = p.missing_services;
-    inventory.keys = p.keys;
     // Details are kept as DescribeKey's answer says: once per key ARN,
     // dropped for a key DescribeKey did not find, and with the reads that
     // cannot apply to this key (rotation of an asymmetric key, say) marked
-    // as skipped rather than failed.
-    let cluster_accounts: BTreeSet<String> = inventory
+    // as skipped rather than failed. A key whose owner is an account of the
+    // run was read with the owner's credentials, so its policy is readable.
+    let readable_accounts: BTreeSet<String> = inventory
         .clusters
         .iter()
-        .filter_map(|c| c.arn.as_deref().and_then(Arn::parse).map(|a| a.account.to_string()))
+        .filter_map(|c| c.account_id().map(str::to_string))
+        .chain(shared.owners.keys().cloned())
         .collect();
-    let mut details = p.details;
     for record in inventory.keys.values() {
         let KeyLookup::Found { metadata } = &record.describe else { continue };
         if inventory.key_details.contains_key(&metadata.arn) {
             continue;
         }
         let Some((_, mut d)) = details.remove(&metadata.arn) else { continue };
-        let plan = kms::plan(&record.region, metadata, &cluster_accounts);
+        let plan = kms::plan(&record.region, metadata, &readable_accounts);
         if let Some(reason) = plan.skip_rotation {
             d.rotation = Fact::Skipped { reason };
         }
@@ -505,13 +649,21 @@ pub async fn collect(
         }
         inventory.key_details.insert(metadata.arn.clone(), d);
     }
-    inventory.alarms = p.alarms;
-    inventory.gaps = p.gaps;
-    inventory.identity = p.identity;
-    inventory.api_calls = run.finish();
+    inventory.api_calls = shared.finish();
     let total: u64 = inventory.api_calls.values().sum();
     tracing::info!(total, calls = ?inventory.api_calls, "AWS requests made");
     inventory
+}
+
+/// What one account's pipeline brought back.
+struct Collected {
+    clusters: Vec<Cluster>,
+    keys: BTreeMap<String, KeyRecord>,
+    details: BTreeMap<String, (kms::DetailPlan, KeyDetails)>,
+    alarms: BTreeMap<String, Fact<AlarmFacts>>,
+    gaps: Vec<crate::inventory::Gap>,
+    identity: Option<crate::report::Identity>,
+    missing_services: Vec<MissingService>,
 }
 
 async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r, 's> {
@@ -522,9 +674,7 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
         clusters: Vec::new(),
         services: BTreeMap::new(),
         services_asked: BTreeSet::new(),
-        keys_asked: BTreeSet::new(),
         keys: BTreeMap::new(),
-        details_asked: BTreeMap::new(),
         details: BTreeMap::new(),
         alarms_asked: BTreeSet::new(),
         alarms: BTreeMap::new(),
@@ -533,8 +683,10 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
         missing_services: Vec::new(),
     };
     // Whom the facts are read as, asked alongside the first reads.
-    let first_region = scope.regions.first().cloned().unwrap_or_else(|| "us-east-1".into());
-    p.push(async move { Done::Identity(identity(run, &first_region).await) });
+    if run.ask_identity {
+        let first_region = scope.regions.first().cloned().unwrap_or_else(|| "us-east-1".into());
+        p.push(async move { Done::Identity(identity(run, &first_region).await) });
+    }
     if scope.clusters.is_empty() {
         for region in &scope.regions {
             let region = region.clone();
@@ -654,7 +806,8 @@ pub async fn cluster_keys(
     regions: &[String],
     concurrency: usize,
 ) -> (BTreeMap<String, BTreeSet<String>>, Vec<crate::inventory::Gap>) {
-    let run = Run::new(clients, concurrency);
+    let shared = Shared::new(concurrency, BTreeMap::new(), vec![clients]);
+    let run = Run::new(clients, &shared, false);
     let mut gaps = Vec::new();
     let mut targets: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (region, result) in ecs::list_all(&run, regions).await {
@@ -687,7 +840,7 @@ mod tests {
         } else {
             ClusterLookup::Missing { reason: "MISSING".into(), detail: None }
         };
-        Cluster { name: name.into(), arn: None, region: region.into(), lookup, services: None }
+        Cluster { name: name.into(), account: None, arn: None, region: region.into(), lookup, services: None }
     }
 
     #[test]

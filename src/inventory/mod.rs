@@ -33,6 +33,10 @@ pub struct Inventory {
     /// The identity the facts were read with (`sts:GetCallerIdentity`), when known.
     #[serde(default)]
     pub identity: Option<crate::report::Identity>,
+    /// The accounts an organization-wide or multi-account run set out to
+    /// read, and whether each was read. Empty for a single-account run.
+    #[serde(default)]
+    pub accounts: Vec<AccountFacts>,
     /// Cluster names or ARNs the user asked for; empty means "every cluster".
     #[serde(default)]
     pub requested_clusters: Vec<String>,
@@ -74,6 +78,7 @@ impl Inventory {
             collected_at,
             regions,
             identity: None,
+            accounts: Vec::new(),
             requested_clusters: Vec::new(),
             requested_services: Vec::new(),
             missing_services: Vec::new(),
@@ -92,12 +97,41 @@ impl Inventory {
     }
 }
 
+/// One account of a multi-account run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountFacts {
+    pub account_id: String,
+    /// The name AWS Organizations gave, when it was asked.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Regions searched in it (`--region all`: the ones enabled there).
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Why it could not be read (AssumeRole denied, account suspended, …);
+    /// `None` when it was read.
+    #[serde(default)]
+    pub unreadable: Option<Gap>,
+}
+
+/// The key of a Region's alarm facts in [`Inventory::alarms`]: the Region,
+/// prefixed with the account in a multi-account run.
+pub fn alarm_key(account: Option<&str>, region: &str) -> String {
+    match account {
+        Some(a) => format!("{a}/{region}"),
+        None => region.to_string(),
+    }
+}
+
 /// One cluster in scope: found, missing, or unreadable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cluster {
     /// The cluster name (from the ARN when found, else as requested).
     pub name: String,
+    /// The account it was looked for in (a multi-account run; also in its ARN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// The cluster ARN when AWS told us one.
     #[serde(default)]
     pub arn: Option<String>,
@@ -116,6 +150,16 @@ impl Cluster {
             ClusterLookup::Found { key_usages, .. } => key_usages.iter().find(|u| u.usage == usage),
             _ => None,
         }
+    }
+
+    /// The account the cluster belongs to: from its ARN, else where it was looked for.
+    pub fn account_id(&self) -> Option<&str> {
+        self.arn
+            .as_deref()
+            .and_then(Arn::parse)
+            .map(|a| a.account)
+            .filter(|a| !a.is_empty())
+            .or(self.account.as_deref())
     }
 
     /// The services, when they were read.
@@ -495,4 +539,73 @@ pub fn from_json(text: &str) -> Result<Inventory, String> {
         None => return Err("not an inventory: schema_version is missing".to_string()),
     }
     serde_json::from_str(text).map_err(|e| format!("invalid inventory: {e}"))
+}
+
+/// Merges inventories saved by separate runs (shards of an organization:
+/// one per OU, account list or Region) into one, deterministically: the
+/// inventories are taken in `collected_at` order (then in the order given),
+/// and for a fact in two of them the later one wins. Returns the notes the
+/// report shows: which clusters were in more than one file.
+pub fn merge(inventories: Vec<(String, Inventory)>) -> (Inventory, Vec<String>) {
+    let mut shards = inventories;
+    shards.sort_by_key(|(_, inv)| inv.collected_at);
+    let mut notes = Vec::new();
+    let mut iter = shards.into_iter();
+    let Some((first_name, mut merged)) = iter.next() else {
+        return (Inventory::new(Timestamp::UNIX_EPOCH, Vec::new()), notes);
+    };
+    let key = |c: &Cluster| (c.account_id().map(str::to_string), c.region.clone(), c.name.clone());
+    let mut origin: BTreeMap<(Option<String>, String, String), String> =
+        merged.clusters.iter().map(|c| (key(c), first_name.clone())).collect();
+    for (name, inv) in iter {
+        merged.collected_at = merged.collected_at.max(inv.collected_at);
+        for r in inv.regions {
+            if !merged.regions.contains(&r) {
+                merged.regions.push(r);
+            }
+        }
+        if merged.identity.is_none() {
+            merged.identity = inv.identity;
+        }
+        for a in inv.accounts {
+            merged.accounts.retain(|m| m.account_id != a.account_id);
+            merged.accounts.push(a);
+        }
+        for c in inv.clusters {
+            let k = key(&c);
+            if let Some(pos) = merged.clusters.iter().position(|m| key(m) == k) {
+                notes.push(format!(
+                    "cluster {} ({}) is in {} and {}: the later ({}, collected {}) is used",
+                    c.name,
+                    c.region,
+                    origin.get(&k).cloned().unwrap_or_default(),
+                    name,
+                    name,
+                    inv.collected_at
+                ));
+                merged.clusters[pos] = c;
+            } else {
+                merged.clusters.push(c);
+            }
+            origin.insert(k, name.clone());
+        }
+        merged.keys.extend(inv.keys);
+        merged.key_details.extend(inv.key_details);
+        merged.alarms.extend(inv.alarms);
+        for g in inv.gaps {
+            if !merged.gaps.contains(&g) {
+                merged.gaps.push(g);
+            }
+        }
+        merged.missing_services.extend(inv.missing_services);
+        merged.requested_clusters.extend(inv.requested_clusters);
+        merged.requested_services.extend(inv.requested_services);
+        for (op, n) in inv.api_calls {
+            *merged.api_calls.entry(op).or_default() += n;
+        }
+    }
+    merged.regions.sort();
+    merged.accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    merged.clusters.sort_by(|a, b| (a.account_id(), &a.region, &a.name).cmp(&(b.account_id(), &b.region, &b.name)));
+    (merged, notes)
 }

@@ -54,8 +54,9 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     if report.clusters.is_empty() && report.gaps.is_empty() {
         writeln!(out, "No ECS clusters found in {}.", v(&report.regions.join(", ")))?;
     }
+    let multi = report.accounts.len() > 1;
     for cluster in &report.clusters {
-        render_cluster(&p, cluster, out)?;
+        render_cluster(&p, cluster, multi, out)?;
     }
     if !report.failing_keys.is_empty() {
         writeln!(out)?;
@@ -93,9 +94,52 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         Verdict::Fail => "new tasks will fail to start in at least one cluster",
         Verdict::Unknown => "some facts could not be read",
     };
+    // Every account of a multi-account run, the unreadable ones with why.
+    if report.accounts.len() > 1 || report.accounts.iter().any(|a| a.status != "read") {
+        writeln!(out)?;
+        writeln!(out, "{}", p.apply("Accounts:", |s| s.bold()))?;
+        for a in &report.accounts {
+            let name = a.name.as_deref().map(|n| format!(" ({})", v(n))).unwrap_or_default();
+            match &a.reason {
+                Some(reason) => writeln!(
+                    out,
+                    "  {} {}{name}: not read [account-unreadable]: {}",
+                    p.verdict(Verdict::Unknown),
+                    a.account_id,
+                    v(reason)
+                )?,
+                None => {
+                    let verdict = if a.fail > 0 {
+                        Verdict::Fail
+                    } else if a.unknown > 0 {
+                        Verdict::Unknown
+                    } else {
+                        Verdict::Pass
+                    };
+                    writeln!(
+                        out,
+                        "  {} {}{name}: {} cluster(s): {} fail, {} unknown, {} pass",
+                        p.verdict(verdict),
+                        a.account_id,
+                        a.clusters,
+                        a.fail,
+                        a.unknown,
+                        a.pass
+                    )?
+                }
+            }
+        }
+    }
+    for note in &report.notes {
+        writeln!(out, "{} {}", p.apply("note:", |s| s.cyan()), v(note))?;
+    }
+    let unreadable = report.accounts.iter().filter(|a| a.status != "read").count();
     let scope = match report.accounts.as_slice() {
         [] => format!(" ({})", report.regions.join(", ")),
-        [one] => format!(" in account {one} ({})", report.regions.join(", ")),
+        [one] => format!(" in account {} ({})", one.account_id, report.regions.join(", ")),
+        many if unreadable > 0 => {
+            format!(" in {} accounts, {} of them not read ({})", many.len(), unreadable, report.regions.join(", "))
+        }
         many => format!(" in {} accounts ({})", many.len(), report.regions.join(", ")),
     };
     writeln!(out)?;
@@ -128,9 +172,14 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     Ok(())
 }
 
-fn render_cluster(p: &Paint, c: &ClusterReport, out: &mut dyn Write) -> io::Result<()> {
+fn render_cluster(p: &Paint, c: &ClusterReport, multi: bool, out: &mut dyn Write) -> io::Result<()> {
     let arn = c.cluster_arn.as_deref().map(|a| format!("  {}", p.dim(&v(a)))).unwrap_or_default();
-    writeln!(out, "{} {} ({}){arn}", p.verdict(c.verdict), p.apply(&v(&c.cluster_name), |s| s.bold()), v(&c.region))?;
+    // The account too, where several were read.
+    let place = match (&c.account_id, multi) {
+        (Some(a), true) => format!("{a}/{}", c.region),
+        _ => c.region.clone(),
+    };
+    writeln!(out, "{} {} ({}){arn}", p.verdict(c.verdict), p.apply(&v(&c.cluster_name), |s| s.bold()), v(&place))?;
     for u in &c.key_usages {
         let key = match (&u.configured_key, &u.key_arn, &u.key_state) {
             (None, _, _) => p.dim("no customer managed key: AWS owned key, nothing to check"),

@@ -12,22 +12,53 @@ use crate::finding::{Severity, Verdict};
 use crate::report::Report;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut suite = TestSuite::new("ecs-key-preflight");
-    // What a pass rests on: who checked, and what was left out.
-    let s = &report.summary;
-    if let Some(id) = &report.identity {
-        suite.add_property(quick_junit::Property::new("identity", v(&id.arn).into_owned()));
+    // One test suite per account when the run covered several; one suite
+    // otherwise, as before.
+    let multi = report.accounts.len() > 1;
+    let suite_name = |account: Option<&str>| match (multi, account) {
+        (true, Some(a)) => {
+            let name = report.accounts.iter().find(|r| r.account_id == a).and_then(|r| r.name.as_deref());
+            match name {
+                Some(n) => format!("ecs-key-preflight account {a} ({})", v(n)),
+                None => format!("ecs-key-preflight account {a}"),
+            }
+        }
+        _ => "ecs-key-preflight".to_string(),
+    };
+    let mut suites: Vec<(String, TestSuite)> = Vec::new();
+    fn suite_for(suites: &mut Vec<(String, TestSuite)>, name: String) -> usize {
+        match suites.iter().position(|(n, _)| *n == name) {
+            Some(i) => i,
+            None => {
+                suites.push((name.clone(), TestSuite::new(name)));
+                suites.len() - 1
+            }
+        }
     }
-    suite.add_property(quick_junit::Property::new("accounts", v(&report.accounts.join(",")).into_owned()));
-    suite.add_property(quick_junit::Property::new("suppressed", s.suppressed.to_string()));
-    if let Some(file) = &report.suppressions_file {
-        suite.add_property(quick_junit::Property::new("suppressions_file", v(file).into_owned()));
+    let main = suite_for(&mut suites, suite_name(None));
+    {
+        // What a pass rests on: who checked, and what was left out.
+        let suite = &mut suites[main].1;
+        let s = &report.summary;
+        if let Some(id) = &report.identity {
+            suite.add_property(quick_junit::Property::new("identity", v(&id.arn).into_owned()));
+        }
+        let accounts: Vec<&str> = report.accounts.iter().map(|a| a.account_id.as_str()).collect();
+        suite.add_property(quick_junit::Property::new("accounts", v(&accounts.join(",")).into_owned()));
+        suite.add_property(quick_junit::Property::new("suppressed", s.suppressed.to_string()));
+        if let Some(file) = &report.suppressions_file {
+            suite.add_property(quick_junit::Property::new("suppressions_file", v(file).into_owned()));
+        }
+        suite.add_property(quick_junit::Property::new("pinned_keys_unchecked", s.pinned_keys_unchecked.to_string()));
     }
-    suite.add_property(quick_junit::Property::new("pinned_keys_unchecked", s.pinned_keys_unchecked.to_string()));
     for gap in &report.gaps {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
         status.set_message(v(&gap.describe()).into_owned());
-        suite.add_test_case(TestCase::new(format!("scope {}", v(&gap.resource)), status));
+        let account = gap.resource.strip_prefix("account ").filter(|_| multi);
+        let i = suite_for(&mut suites, suite_name(account));
+        let mut case = TestCase::new(format!("scope {}", v(&gap.resource)), status);
+        case.set_classname("ecs-key-preflight.scope");
+        suites[i].1.add_test_case(case);
     }
     for c in &report.clusters {
         let worst = c.findings.iter().find(|f| f.verdict == c.verdict && f.verdict != Verdict::Pass);
@@ -58,10 +89,16 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         let mut case = TestCase::new(v(&c.cluster_name).into_owned(), status);
         case.set_classname(format!("ecs-key-preflight.{}", v(&c.region)));
-        suite.add_test_case(case);
+        let i = suite_for(&mut suites, suite_name(c.account_id.as_deref()));
+        suites[i].1.add_test_case(case);
     }
     let mut junit = JUnit::new("ecs-key-preflight");
-    junit.add_test_suite(suite);
+    for (_, suite) in suites {
+        if multi && suite.test_cases.is_empty() && suite.properties.is_empty() {
+            continue;
+        }
+        junit.add_test_suite(suite);
+    }
     let xml = junit.to_string().map_err(io::Error::other)?;
     out.write_all(xml.as_bytes())?;
     writeln!(out)

@@ -67,10 +67,25 @@ pub fn render(report: &Report, grant_quota: u64, out: &mut dyn Write) -> io::Res
     for c in &report.clusters {
         writeln!(
             out,
-            "ecs_key_preflight_cluster_verdict{{cluster=\"{}\",region=\"{}\"}} {}",
+            "ecs_key_preflight_cluster_verdict{{account=\"{}\",cluster=\"{}\",region=\"{}\"}} {}",
+            escape(c.account_id.as_deref().unwrap_or_default()),
             escape(&c.cluster_name),
             escape(&c.region),
             verdict_value(c.verdict)
+        )?;
+    }
+    writeln!(
+        out,
+        "# HELP ecs_key_preflight_account_read Whether the account could be read: 1 yes, 0 no (account-unreadable)."
+    )?;
+    writeln!(out, "# TYPE ecs_key_preflight_account_read gauge")?;
+    for a in &report.accounts {
+        writeln!(
+            out,
+            "ecs_key_preflight_account_read{{account=\"{}\",name=\"{}\"}} {}",
+            escape(&a.account_id),
+            escape(a.name.as_deref().unwrap_or_default()),
+            u8::from(a.status == "read")
         )?;
     }
     writeln!(out, "# HELP ecs_key_preflight_findings Findings by cluster, check and severity.")?;
@@ -83,7 +98,8 @@ pub fn render(report: &Report, grant_quota: u64, out: &mut dyn Write) -> io::Res
         for ((check, severity), n) in counts {
             writeln!(
                 out,
-                "ecs_key_preflight_findings{{cluster=\"{}\",region=\"{}\",check=\"{check}\",severity=\"{severity}\"}} {n}",
+                "ecs_key_preflight_findings{{account=\"{}\",cluster=\"{}\",region=\"{}\",check=\"{check}\",severity=\"{severity}\"}} {n}",
+                escape(c.account_id.as_deref().unwrap_or_default()),
                 escape(&c.cluster_name),
                 escape(&c.region)
             )?;

@@ -18,7 +18,7 @@ pub use suppress::{SuppressedFinding, SuppressionReport, SuppressionStatus};
 
 /// Version of the JSON report contract; bumped on breaking changes only
 /// (adding a field is not one).
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// Exit codes. Only `main` turns them into a process exit.
 pub mod exit {
@@ -41,10 +41,14 @@ pub struct Report {
     /// The identity the facts were read with (null for a replayed inventory
     /// that did not record it).
     pub identity: Option<Identity>,
-    /// Accounts the checked clusters belong to (from their ARNs).
-    pub accounts: Vec<String>,
+    /// Every account of the run: read (with its clusters' verdicts) or
+    /// unreadable (with the reason).
+    pub accounts: Vec<AccountReport>,
     /// The suppressions file that was applied, if any.
     pub suppressions_file: Option<String>,
+    /// What the report wants read besides the verdicts: clusters found in
+    /// two merged inventories, and which one was used.
+    pub notes: Vec<String>,
     pub verdict: Verdict,
     pub exit_code: u8,
     pub summary: Summary,
@@ -104,6 +108,23 @@ pub struct Summary {
     pub pinned_keys_unchecked: usize,
 }
 
+/// One account of the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountReport {
+    pub account_id: String,
+    /// The name AWS Organizations gave, when it was asked.
+    pub name: Option<String>,
+    /// `read`, or `unreadable` (never counted as passing).
+    pub status: &'static str,
+    /// For an unreadable account: the check id (`account-unreadable`) and why.
+    pub check: Option<&'static str>,
+    pub reason: Option<String>,
+    pub clusters: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub unknown: usize,
+}
+
 /// Who the run checked as, when it asked (`sts:GetCallerIdentity`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,6 +143,10 @@ pub struct BuildOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterReport {
     pub cluster_name: String,
+    /// The account the cluster belongs to.
+    pub account_id: Option<String>,
+    /// Its name in AWS Organizations, when known.
+    pub account_name: Option<String>,
     pub cluster_arn: Option<String>,
     pub region: String,
     /// The ECS status when the cluster was found.
@@ -272,6 +297,10 @@ impl Report {
                 });
                 ClusterReport {
                     cluster_name: cluster.name.clone(),
+                    account_id: cluster.account_id().map(str::to_string),
+                    account_name: cluster.account_id().and_then(|a| {
+                        inventory.accounts.iter().find(|f| f.account_id == a).and_then(|f| f.name.clone())
+                    }),
                     cluster_arn: cluster.arn.clone(),
                     region: cluster.region.clone(),
                     status,
@@ -296,6 +325,17 @@ impl Report {
         summary.pinned_keys_unchecked =
             inventory.clusters.iter().filter(|c| matches!(c.services, Some(Fact::Skipped { .. }))).count();
         let mut gaps = inventory.gaps.clone();
+        // An account that could not be entered is a fact not read: never passing.
+        for a in &inventory.accounts {
+            if let Some(gap) = &a.unreadable {
+                gaps.push(Gap {
+                    operation: gap.operation.clone(),
+                    resource: format!("account {}", a.account_id),
+                    code: gap.code.clone(),
+                    message: format!("account-unreadable: {}", gap.message),
+                });
+            }
+        }
         // Nothing checked is not "all pass": a gate pointed at the wrong
         // Region or account would stay green forever.
         if clusters.is_empty() && gaps.is_empty() && !options.allow_empty {
@@ -311,20 +351,16 @@ impl Report {
         }
         let scope = if gaps.is_empty() { Verdict::Pass } else { Verdict::Unknown };
         let verdict = clusters.iter().map(|c| c.verdict).fold(scope, Verdict::max);
-        let accounts: std::collections::BTreeSet<String> = inventory
-            .clusters
-            .iter()
-            .filter_map(|c| c.arn.as_deref().and_then(crate::inventory::Arn::parse).map(|a| a.account.to_string()))
-            .filter(|a| !a.is_empty())
-            .collect();
+        let accounts = account_reports(inventory, &clusters);
         Report {
             schema_version: REPORT_SCHEMA_VERSION,
             tool: Tool::this(),
             collected_at: inventory.collected_at,
             regions: inventory.regions.clone(),
             identity: inventory.identity.clone(),
-            accounts: accounts.into_iter().collect(),
+            accounts,
             suppressions_file: None,
+            notes: Vec::new(),
             verdict,
             exit_code: verdict.exit_code(),
             summary,
@@ -335,6 +371,55 @@ impl Report {
             clusters,
         }
     }
+}
+
+/// Every account of the run with its clusters' verdicts: the accounts the
+/// run set out to read (read or not), and any other account a cluster
+/// belongs to (a single-account run, a replayed inventory).
+fn account_reports(inventory: &Inventory, clusters: &[ClusterReport]) -> Vec<AccountReport> {
+    let mut out: Vec<AccountReport> = inventory
+        .accounts
+        .iter()
+        .map(|a| AccountReport {
+            account_id: a.account_id.clone(),
+            name: a.name.clone(),
+            status: if a.unreadable.is_some() { "unreadable" } else { "read" },
+            check: a.unreadable.as_ref().map(|_| "account-unreadable"),
+            reason: a.unreadable.as_ref().map(Gap::describe),
+            clusters: 0,
+            pass: 0,
+            fail: 0,
+            unknown: 0,
+        })
+        .collect();
+    for c in clusters {
+        let Some(id) = &c.account_id else { continue };
+        let entry = match out.iter().position(|a| &a.account_id == id) {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(AccountReport {
+                    account_id: id.clone(),
+                    name: None,
+                    status: "read",
+                    check: None,
+                    reason: None,
+                    clusters: 0,
+                    pass: 0,
+                    fail: 0,
+                    unknown: 0,
+                });
+                out.last_mut().expect("just pushed")
+            }
+        };
+        entry.clusters += 1;
+        match c.verdict {
+            Verdict::Pass => entry.pass += 1,
+            Verdict::Fail => entry.fail += 1,
+            Verdict::Unknown => entry.unknown += 1,
+        }
+    }
+    out.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    out
 }
 
 fn key_reports(inventory: &Inventory) -> Vec<KeyReport> {
