@@ -28,7 +28,7 @@ use crate::report::Report;
 const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs `check` and returns the exit code its verdict implies.
-pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
+pub async fn check(args: CheckArgs, verbose: u8) -> Result<u8, AppError> {
     if !args.services.is_empty() && args.clusters.len() != 1 {
         return Err(AppError::Usage("--service needs exactly one --cluster".into()));
     }
@@ -70,7 +70,7 @@ pub async fn check(args: CheckArgs) -> Result<u8, AppError> {
             merged
         }
         [] => {
-            let inv = collect_live(&args).await?;
+            let inv = collect_live(&args, verbose).await?;
             if let (Some(path), Some(file)) = (&args.save_inventory, saved.take()) {
                 save_inventory(path, file, &inv)?;
             }
@@ -267,7 +267,7 @@ fn regions(aws: &AwsArgs, config: &aws_config::SdkConfig) -> Result<Vec<String>,
     Ok(vec![config.region().ok_or(AppError::NoRegion)?.to_string()])
 }
 
-async fn collect_live(args: &CheckArgs) -> Result<Inventory, AppError> {
+async fn collect_live(args: &CheckArgs, verbose: u8) -> Result<Inventory, AppError> {
     let started = jiff::Timestamp::now();
     let all_regions = args.aws.regions.iter().any(|r| r == "all");
     let aws =
@@ -281,7 +281,10 @@ async fn collect_live(args: &CheckArgs) -> Result<Inventory, AppError> {
         skip_services: args.no_services,
         alarms: args.alarms,
     };
-    let options = CollectOptions { concurrency: usize::from(args.aws.concurrency) };
+    // A progress line on stderr, only on a terminal and only when no log
+    // lines would interleave with it.
+    let progress = io::stderr().is_terminal() && verbose == 0;
+    let options = CollectOptions { concurrency: usize::from(args.aws.concurrency), progress };
     if !args.accounts.multi() {
         if !args.accounts.exclude_accounts.is_empty() || args.accounts.role_name.is_some() {
             return Err(AppError::Usage("--exclude-account and --role-name need --org or --account".into()));

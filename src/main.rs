@@ -30,9 +30,10 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
+    let verbose = cli.verbose;
     let outcome = runtime.block_on(async {
         match cli.command {
-            Command::Check(args) => ecs_key_preflight::app::check(args).await,
+            Command::Check(args) => ecs_key_preflight::app::check(args, verbose).await,
             Command::Audit(args) => ecs_key_preflight::app::audit(args).await,
         }
     });

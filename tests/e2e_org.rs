@@ -213,3 +213,42 @@ fn scope_mistakes_are_one_line_errors() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("is not an AWS account id"));
     }
 }
+
+#[test]
+fn progress_goes_to_a_terminal_only_and_never_to_stdout() {
+    org();
+    // Not a terminal (a pipe, as in CI): no progress line at all.
+    let out = bin_aws("us-east-1").args(["check", "--org", "--role-name", ROLE, "--format", "json"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("accounts "), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice::<Value>(&out.stdout).expect("stdout holds the report only");
+    // On a terminal (script(1) gives stderr a pseudo-terminal, stdout goes to a file): the line
+    // appears on the terminal, and the report file is untouched by it.
+    let script = std::process::Command::new("script").arg("--version").output();
+    if script.is_err() {
+        eprintln!("script(1) not installed: the terminal half of this test is skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let binary = assert_cmd::cargo::cargo_bin("ecs-key-preflight");
+    let command =
+        format!("{} check --org --role-name {ROLE} --format json --output {}", binary.display(), report.display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", &emulator().endpoint)
+        .env("AWS_ACCESS_KEY_ID", "EXAMPLEACCESSKEYID")
+        .env("AWS_SECRET_ACCESS_KEY", "EXAMPLESECRETACCESSKEY")
+        .env("AWS_REGION", "us-east-1")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert!(terminal.contains("accounts "), "{terminal}");
+    let written: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(written["accounts"].as_array().unwrap().len(), 5);
+}

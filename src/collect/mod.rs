@@ -53,11 +53,65 @@ pub struct Scope {
 pub struct CollectOptions {
     /// At most this many AWS requests in flight at once.
     pub concurrency: usize,
+    /// Show a progress line on stderr (only ever drawn when stderr is a terminal).
+    pub progress: bool,
 }
 
 impl Default for CollectOptions {
     fn default() -> Self {
-        Self { concurrency: 16 }
+        Self { concurrency: 16, progress: false }
+    }
+}
+
+/// The progress line: accounts, Regions, clusters and keys done, and
+/// throttled attempts so far. Drawn on stderr, never stdout, and not at all
+/// when stderr is not a terminal.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    accounts: (AtomicUsize, usize),
+    regions: usize,
+    clusters: AtomicUsize,
+    keys: AtomicUsize,
+}
+
+impl Progress {
+    fn new(show: bool, accounts: usize, regions: usize) -> Self {
+        let bar = show.then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
+                bar.set_style(style);
+            }
+            bar.set_message(format!("accounts 0/{accounts} · Regions {regions} · starting"));
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Progress {
+            bar,
+            accounts: (AtomicUsize::new(0), accounts),
+            regions,
+            clusters: AtomicUsize::new(0),
+            keys: AtomicUsize::new(0),
+        }
+    }
+
+    fn add(&self, counter: &AtomicUsize, n: usize, throttled: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+        let Some(bar) = &self.bar else { return };
+        bar.set_message(format!(
+            "accounts {}/{} · Regions {} · clusters {} · keys {} · throttled {}",
+            self.accounts.0.load(Ordering::Relaxed),
+            self.accounts.1,
+            self.regions,
+            self.clusters.load(Ordering::Relaxed),
+            self.keys.load(Ordering::Relaxed),
+            throttled
+        ));
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
     }
 }
 
@@ -195,10 +249,20 @@ pub(crate) struct Shared<'a> {
     keys_asked: Mutex<BTreeSet<(String, String)>>,
     details_asked: Mutex<BTreeSet<String>>,
     throttled: Vec<&'a dyn Clients>,
+    progress: Progress,
 }
 
 impl<'a> Shared<'a> {
     fn new(concurrency: usize, owners: BTreeMap<String, &'a dyn Clients>, clients: Vec<&'a dyn Clients>) -> Self {
+        Self::with_progress(concurrency, owners, clients, Progress::new(false, 0, 0))
+    }
+
+    fn with_progress(
+        concurrency: usize,
+        owners: BTreeMap<String, &'a dyn Clients>,
+        clients: Vec<&'a dyn Clients>,
+        progress: Progress,
+    ) -> Self {
         Shared {
             limit: Semaphore::new(concurrency.max(1)),
             concurrency: concurrency.max(1),
@@ -211,11 +275,23 @@ impl<'a> Shared<'a> {
             keys_asked: Mutex::default(),
             details_asked: Mutex::default(),
             throttled: clients,
+            progress,
         }
+    }
+
+    fn throttled_so_far(&self) -> u64 {
+        self.throttled.iter().map(|c| c.throttled()).sum()
+    }
+
+    /// Moves the progress line on.
+    fn progressed(&self, what: fn(&Progress) -> &AtomicUsize, n: usize) {
+        let p = &self.progress;
+        p.add(what(p), n, if p.bar.is_some() { self.throttled_so_far() } else { 0 });
     }
 
     /// The tally, with the throttled attempts the SDK retried.
     fn finish(&self) -> BTreeMap<String, u64> {
+        self.progress.finish();
         let mut calls = std::mem::take(&mut *self.calls.lock().unwrap_or_else(|e| e.into_inner()));
         let throttled: u64 = self.throttled.iter().map(|c| c.throttled()).sum();
         if throttled > 0 {
@@ -327,6 +403,7 @@ impl<'a> Run<'a> {
 
     /// This account is done: the others' fair share grows.
     fn done(&self) {
+        self.shared.progressed(|p| &p.accounts.0, 1);
         self.shared.active.fetch_sub(1, Ordering::Relaxed);
         self.shared.released.notify_waiters();
     }
@@ -555,7 +632,9 @@ pub async fn collect_units(
     let readable: Vec<&dyn Clients> = units.iter().filter_map(|u| u.clients.as_ref().ok().copied()).collect();
     let owners: BTreeMap<String, &dyn Clients> =
         units.iter().filter_map(|u| Some((u.account.clone()?, *u.clients.as_ref().ok()?))).collect();
-    let shared = Shared::new(options.concurrency, owners, readable);
+    let regions: BTreeSet<&String> = units.iter().flat_map(|u| &u.regions).collect();
+    let progress = Progress::new(options.progress, units.len(), regions.len());
+    let shared = Shared::with_progress(options.concurrency, owners, readable, progress);
     let shared = &shared;
     let results = futures_util::future::join_all(units.iter().map(|u| async move {
         let Ok(clients) = &u.clients else { return None };
@@ -731,6 +810,7 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
             }
             Done::Listed(_, Err(gap)) => p.gaps.push(gap),
             Done::Described(clusters) => {
+                run.shared.progressed(|p| &p.clusters, clusters.len());
                 for c in clusters {
                     p.cluster_keys(&c);
                     let (region, name) = (c.region.clone(), c.name.clone());
@@ -744,6 +824,7 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
             }
             Done::Key(record) => {
                 let record = *record;
+                run.shared.progressed(|p| &p.keys, 1);
                 if let KeyLookup::Found { metadata } = &record.describe {
                     // A reference that was not a key ARN (an alias, a bare
                     // id): its details are read now that the ARN is known.
