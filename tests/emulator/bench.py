@@ -152,7 +152,28 @@ def offline(binary, clusters, keys):
     return {"median_s": round(statistics.median(r[0] for r in runs), 3), "peak_rss_mb": round(max(r[2] for r in runs), 1)}
 
 
+def seed_org(endpoint, accounts, regions, clusters):
+    """An organization of `accounts` members, each with `clusters` clusters on one key per Region."""
+    mgmt = session("us-east-1")
+    org, sts = mgmt.client("organizations", endpoint_url=endpoint), mgmt.client("sts", endpoint_url=endpoint)
+    org.create_organization(FeatureSet="ALL")
+    for i in range(accounts):
+        account = org.create_account(Email=f"bench-{i}@example.com", AccountName=f"bench-{i}")["CreateAccountStatus"]["AccountId"]
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/bench-read", RoleSessionName="seed")["Credentials"]
+        member = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                                       aws_session_token=creds["SessionToken"])
+        for region in regions:
+            kms = member.client("kms", endpoint_url=endpoint, region_name=region)
+            ecs = member.client("ecs", endpoint_url=endpoint, region_name=region)
+            names = [f"org-{j:02d}" for j in range(clusters)]
+            key = kms.create_key(Policy=fargate_policy(account, names))["KeyMetadata"]["Arn"]
+            for name in names:
+                ecs.create_cluster(clusterName=name, configuration={
+                    "managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": key}})
+
+
 def main(endpoint, binary):
+    seed_org(endpoint, 50, ["ap-south-1", "sa-east-1"], 10)
     seed_targeted(endpoint, "us-west-2")
     seed_fleet(endpoint, "eu-west-1", 200, 20)
     seed_fleet(endpoint, "eu-central-1", 1000, 100)
@@ -165,6 +186,10 @@ def main(endpoint, binary):
         "fleet 200 clusters / 20 keys": live(binary, proxy, "eu-west-1", [], 3),
         "fleet 1,000 clusters / 100 keys": live(binary, proxy, "eu-central-1", [], 3),
         "fleet 1,000 clusters / 100 keys, --concurrency 64": live(binary, proxy, "eu-central-1", [], 3, 64),
+        # ListAccounts, AssumeRole, ListClusters, DescribeClusters, the key reads.
+        "organization 50 accounts x 2 Regions x 10 clusters": live(
+            binary, proxy, "ap-south-1",
+            ["--org", "--role-name", "bench-read", "--region", "ap-south-1", "--region", "sa-east-1"], 5),
         "offline 10,000 clusters": offline(binary, 10_000, 100),
         "offline 100,000 clusters": offline(binary, 100_000, 1000),
     }
