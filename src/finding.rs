@@ -51,11 +51,61 @@ impl Severity {
     }
 }
 
+/// A check's identity and the data about it that is not code: shared by
+/// every finding it makes, every renderer and the docs.
+#[derive(Debug)]
+pub struct CheckMeta {
+    /// Stable kebab-case id; a `## \`id\`` heading in `docs/checks.md`.
+    pub id: &'static str,
+    /// One line saying what the check looks at (rendered in JUnit).
+    pub title: &'static str,
+    /// The key usages it judges ([`ANY_USAGE`] for every one).
+    pub usages: &'static [Usage],
+}
+
+/// Every key usage.
+pub const ANY_USAGE: &[Usage] = &Usage::ALL;
+/// The Fargate ephemeral storage key only: what only Fargate's own
+/// requirements (customer managed, single-Region, its key policy) concern.
+pub const FARGATE_ONLY: &[Usage] = &[Usage::FargateEphemeralStorage];
+
+impl CheckMeta {
+    /// Where the check is documented.
+    pub fn docs(&self) -> String {
+        format!("docs/checks.md#{}", self.id)
+    }
+
+    /// Whether the check judges `usage`.
+    pub fn judges(&self, usage: Usage) -> bool {
+        self.usages.contains(&usage)
+    }
+}
+
+impl PartialEq for CheckMeta {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for CheckMeta {}
+
+impl std::fmt::Display for CheckMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+fn check_id<S: serde::Serializer>(check: &&'static CheckMeta, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(check.id)
+}
+
 /// One statement about one cluster, from one check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// The check id (kebab-case, documented in `docs/checks.md`).
-    pub check: &'static str,
+    /// The check that made it: only a check's own `META` can be named here,
+    /// so a finding cannot claim another check's id. Serialized as the id.
+    #[serde(serialize_with = "check_id")]
+    pub check: &'static CheckMeta,
     pub severity: Severity,
     /// What this finding does to the verdict.
     pub verdict: Verdict,
@@ -73,26 +123,26 @@ pub struct Finding {
 
 impl Finding {
     /// A finding that makes the verdict fail.
-    pub fn fail(check: &'static str, message: impl Into<String>) -> Self {
+    pub fn fail(check: &'static CheckMeta, message: impl Into<String>) -> Self {
         Self::new(check, Severity::Error, Verdict::Fail, message)
     }
 
     /// A finding that makes the verdict unknown.
-    pub fn unknown(check: &'static str, message: impl Into<String>) -> Self {
+    pub fn unknown(check: &'static CheckMeta, message: impl Into<String>) -> Self {
         Self::new(check, Severity::Warning, Verdict::Unknown, message)
     }
 
     /// A warning that leaves the verdict alone.
-    pub fn warning(check: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(check: &'static CheckMeta, message: impl Into<String>) -> Self {
         Self::new(check, Severity::Warning, Verdict::Pass, message)
     }
 
     /// Information that leaves the verdict alone.
-    pub fn info(check: &'static str, message: impl Into<String>) -> Self {
+    pub fn info(check: &'static CheckMeta, message: impl Into<String>) -> Self {
         Self::new(check, Severity::Info, Verdict::Pass, message)
     }
 
-    fn new(check: &'static str, severity: Severity, verdict: Verdict, message: impl Into<String>) -> Self {
+    fn new(check: &'static CheckMeta, severity: Severity, verdict: Verdict, message: impl Into<String>) -> Self {
         Self {
             check,
             severity,

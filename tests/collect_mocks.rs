@@ -217,7 +217,7 @@ async fn describe_clusters_denied_makes_each_cluster_unknown() {
     }
     let r = report(&inv);
     assert!(r.clusters.iter().all(|c| c.verdict == Verdict::Unknown));
-    assert_eq!(r.clusters[0].findings[0].check, "cluster-unreadable");
+    assert_eq!(r.clusters[0].findings[0].check.id, "cluster-unreadable");
 }
 
 #[tokio::test]
@@ -249,7 +249,7 @@ async fn describe_key_denied_is_unknown_not_pass() {
     assert!(gap.message.contains("kms:DescribeKey"));
     let r = report(&inv);
     assert_eq!(r.verdict, Verdict::Unknown);
-    assert_eq!(r.clusters[0].findings[0].check, "key-unreadable");
+    assert_eq!(r.clusters[0].findings[0].check.id, "key-unreadable");
 }
 
 #[tokio::test]
@@ -311,7 +311,7 @@ async fn states_the_emulator_cannot_produce() {
         assert_eq!(r.clusters[0].verdict, verdict, "{state:?}");
         assert_eq!(r.clusters[0].key_usages[0].key_state.as_deref(), Some(state.as_str()));
         if !check.is_empty() {
-            assert_eq!(r.clusters[0].findings[0].check, check, "{state:?}");
+            assert_eq!(r.clusters[0].findings[0].check.id, check, "{state:?}");
         }
     }
 }
@@ -334,7 +334,7 @@ async fn imported_material_valid_to_is_collected_and_forecast() {
     // 31 days out: a warning under the default 30-day horizon...
     assert_eq!(r.verdict, Verdict::Pass);
     assert!(
-        r.clusters[0].findings.iter().any(|f| f.check == "key-material-expiry" && f.message.contains("2027-01-01"))
+        r.clusters[0].findings.iter().any(|f| f.check.id == "key-material-expiry" && f.message.contains("2027-01-01"))
     );
     // ...and a failure under a 45-day one.
     let r = Report::build(&inv, checks::run(&inv, &CheckOptions { horizon_days: 45, ..CheckOptions::default() }));
@@ -350,7 +350,7 @@ async fn key_not_found_is_a_failure() {
     let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&missing]);
     let inv = run(&m, &["prod"]).await;
     assert!(matches!(inv.keys[KEY].describe, KeyLookup::NotFound { .. }));
-    assert_eq!(report(&inv).clusters[0].findings[0].check, "key-not-found");
+    assert_eq!(report(&inv).clusters[0].findings[0].check.id, "key-not-found");
 }
 
 fn fargate_grant(cluster: &str) -> GrantListEntry {
@@ -412,7 +412,7 @@ async fn rotation_period_and_next_date_are_collected() {
     assert_eq!(r.period_days, Some(180));
     assert_eq!(r.next_rotation.unwrap().to_string(), "2027-01-01T00:00:00Z");
     let report = report(&inv);
-    let info = report.clusters[0].findings.iter().find(|f| f.check == "key-rotation").unwrap();
+    let info = report.clusters[0].findings.iter().find(|f| f.check.id == "key-rotation").unwrap();
     assert!(info.message.contains("every 180 days, next on 2027-01-01"), "{}", info.message);
 }
 
@@ -430,7 +430,7 @@ async fn cross_account_key_skips_get_key_policy() {
     assert!(matches!(inv.key_details[PARTNER_KEY].grants, Fact::Read { .. }), "the rest still runs");
     let r = report(&inv);
     assert_eq!(r.verdict, Verdict::Unknown);
-    let f = r.clusters[0].findings.iter().find(|f| f.check == "key-policy").unwrap();
+    let f = r.clusters[0].findings.iter().find(|f| f.check.id == "key-policy").unwrap();
     assert!(f.message.contains("across accounts"), "{}", f.message);
 }
 
@@ -463,7 +463,7 @@ async fn get_key_policy_denied_is_unknown_and_the_rest_still_runs() {
     let r = report(&inv);
     // The disabled key still fails the cluster: a failure outranks unknown.
     assert_eq!(r.verdict, Verdict::Fail);
-    assert!(r.clusters[0].findings.iter().any(|f| f.check == "key-policy" && f.verdict == Verdict::Unknown));
+    assert!(r.clusters[0].findings.iter().any(|f| f.check.id == "key-policy" && f.verdict == Verdict::Unknown));
 }
 
 // --- Services and the keys pinned on their deployments. The emulator creates
@@ -536,7 +536,7 @@ async fn pinned_keys_join_the_key_set_and_fail_the_cluster() {
     let r = report(&inv);
     assert_eq!(r.verdict, Verdict::Fail);
     assert_eq!(r.clusters[0].key_usages[0].verdict, Verdict::Pass, "the cluster's own key is fine");
-    let f = r.clusters[0].findings.iter().find(|f| f.check == "key-state").unwrap();
+    let f = r.clusters[0].findings.iter().find(|f| f.check.id == "key-state").unwrap();
     assert_eq!(f.service.as_deref(), Some("api"));
     assert!(f.message.contains("Scale-outs and replacements of service api"), "{}", f.message);
     let api = &r.clusters[0].services.as_ref().unwrap()[0];
@@ -643,7 +643,7 @@ async fn services_denied_is_unknown() {
     let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))]), &denied], &[&describe]);
     let r = report(&run(&m, &["prod"]).await);
     assert_eq!(r.verdict, Verdict::Unknown);
-    assert_eq!(r.clusters[0].findings[0].check, "services-unreadable");
+    assert_eq!(r.clusters[0].findings[0].check.id, "services-unreadable");
     assert!(r.clusters[0].services.is_none());
 }
 

@@ -2,18 +2,21 @@
 //! ([ECS-KEY]); the cluster must name the key by id or key ARN, even when the
 //! alias resolves to a healthy key.
 
-use super::{CheckMeta, ClusterCtx};
+use super::{CheckMeta, ClusterCtx, FARGATE_ONLY};
 use crate::finding::Finding;
-use crate::inventory::{Usage, is_alias_reference};
+use crate::inventory::is_alias_reference;
 
-pub static META: CheckMeta =
-    CheckMeta { id: "alias-reference", title: "The Fargate key is named by key id or key ARN, not by an alias" };
+pub static META: CheckMeta = CheckMeta {
+    id: "alias-reference",
+    title: "The Fargate key is named by key id or key ARN, not by an alias",
+    usages: FARGATE_ONLY,
+};
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     ctx.usages()
         .filter_map(|u| {
             let configured = u.configured()?;
-            if u.usage.usage != Usage::FargateEphemeralStorage || !is_alias_reference(configured) {
+            if !META.judges(u.usage.usage) || !is_alias_reference(configured) {
                 return None;
             }
             let (target, resolved) = match u.metadata() {
@@ -21,8 +24,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
                 None => ("<key-arn>", String::new()),
             };
             Some(
-                u.attach(Finding::fail(
-                    META.id,
+                u.attach(Finding::fail(&META,
                     format!(
                         "{} key is configured as the alias {configured}{resolved}; Fargate ephemeral storage does not support aliases and needs a key id or key ARN. {}",
                         u.role(),
@@ -41,6 +43,8 @@ mod tests {
     use crate::checks::CheckOptions;
     use crate::checks::testing::*;
     use crate::finding::Verdict;
+    #[allow(unused_imports)]
+    use crate::inventory::Usage;
 
     #[test]
     fn alias_table() {

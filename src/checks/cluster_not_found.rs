@@ -2,11 +2,12 @@
 //! `failures[].reason = MISSING`) or has been deleted (status `INACTIVE`).
 //! No task can start in it, whatever its key.
 
-use super::{CheckMeta, ClusterCtx};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::ClusterLookup;
 
-pub static META: CheckMeta = CheckMeta { id: "cluster-not-found", title: "The cluster exists and is not deleted" };
+pub static META: CheckMeta =
+    CheckMeta { id: "cluster-not-found", title: "The cluster exists and is not deleted", usages: ANY_USAGE };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     let c = ctx.cluster;
@@ -23,7 +24,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
         _ => return Vec::new(),
     };
     vec![
-        Finding::fail(META.id, message).with_remediation(format!(
+        Finding::fail(&META, message).with_remediation(format!(
             "Check the cluster name and Region: aws ecs list-clusters --region {}",
             c.region
         )),

@@ -1,13 +1,14 @@
 //! `cluster-unreadable`: DescribeClusters failed for this cluster, so its key
 //! configuration is unknown, and so is its verdict.
 
-use super::{CheckMeta, ClusterCtx};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::ClusterLookup;
 
 pub static META: CheckMeta = CheckMeta {
     id: "cluster-unreadable",
     title: "The cluster's configuration could be read; if not, the verdict is unknown",
+    usages: ANY_USAGE,
 };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
@@ -21,7 +22,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     };
     vec![
         Finding::unknown(
-            META.id,
+            &META,
             format!(
                 "The configuration of cluster {} could not be read, so which keys its new tasks use is unknown. {}",
                 ctx.cluster.name,

@@ -3,16 +3,17 @@
 //! and such a key stops working whenever its store disconnects, so it is a
 //! warning, never a pass in silence and never a failure on a guess.
 
-use super::{CheckMeta, ClusterCtx};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 
 pub static META: CheckMeta = CheckMeta {
     id: "custom-key-store",
     title: "The key is not in a custom key store (warning: support is unconfirmed)",
+    usages: ANY_USAGE,
 };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
-    ctx.for_each_described(|u, m| {
+    ctx.for_each_described(&META, |u, m| {
         if !u.usage.usage.blocks_launch() {
             return None;
         }
@@ -23,8 +24,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
         }
         let store = m.custom_key_store_id.as_deref().unwrap_or("(id not reported)");
         Some(u.attach(
-            Finding::warning(
-                META.id,
+            Finding::warning(&META,
                 format!(
                     "{} key {} lives in custom key store {store} (Origin {origin}). AWS documentation conflicts on whether GenerateDataKeyWithoutPlaintext works with such keys (unconfirmed), and new tasks fail whenever the store is disconnected or has no active HSM.",
                     u.role(),

@@ -3,27 +3,26 @@
 //! [KMS:resource-limits]). When it is full, CreateGrant fails with
 //! LimitExceededException and new tasks cannot start.
 
-use super::{CheckMeta, ClusterCtx};
+use super::{CheckMeta, ClusterCtx, FARGATE_ONLY};
 use crate::finding::Finding;
-use crate::inventory::{Fact, Usage};
+use crate::inventory::Fact;
 
-pub static META: CheckMeta =
-    CheckMeta { id: "grant-quota", title: "The key has room for more grants (one per running Fargate task)" };
+pub static META: CheckMeta = CheckMeta {
+    id: "grant-quota",
+    title: "The key has room for more grants (one per running Fargate task)",
+    usages: FARGATE_ONLY,
+};
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     let quota = ctx.options.grant_quota;
     let warn_at = quota.saturating_mul(ctx.options.grant_warn_percent) / 100;
-    ctx.for_each_described(|u, m| {
-        if u.usage.usage != Usage::FargateEphemeralStorage {
-            return None;
-        }
+    ctx.for_each_described(&META, |u, m| {
         let details = u.details()?;
         let g = match &details.grants {
             Fact::Read { value } => value,
             Fact::Unreadable { gap } => {
                 return Some(u.attach(
-                    Finding::unknown(
-                        META.id,
+                    Finding::unknown(&META,
                         format!("Whether key {} has room for new grants is unknown: {}.", m.arn, gap.describe()),
                     )
                     .with_remediation(format!("Allow kms:ListGrants on {} to the identity running ecs-key-preflight.", m.arn)),
@@ -43,18 +42,17 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
         );
         let finding = if g.total >= quota {
             u.broken(
-                META.id,
+                &META,
                 format!("has no room for another grant: {counts}. CreateGrant fails with LimitExceededException."),
             )
             .with_remediation(fix)
         } else if g.total >= warn_at {
-            u.attach(Finding::warning(
-                META.id,
+            u.attach(Finding::warning(&META,
                 format!("{counts}: {}% used; each new Fargate task needs one more.", g.total * 100 / quota.max(1)),
             ))
             .with_remediation(fix)
         } else {
-            u.attach(Finding::info(META.id, format!("{counts}.")))
+            u.attach(Finding::info(&META, format!("{counts}.")))
         };
         Some(finding)
     })

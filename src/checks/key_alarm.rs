@@ -11,13 +11,14 @@
 //! it. For the same reason an alarm set-up that could not be read is a
 //! warning that says so, not an unknown verdict.
 
-use super::{CheckMeta, ClusterCtx, UsageCtx};
+use super::{CheckMeta, ClusterCtx, FARGATE_ONLY, UsageCtx};
 use crate::finding::Finding;
-use crate::inventory::{AlarmFacts, Fact, KeyMetadata, MetricFilter, Usage};
+use crate::inventory::{AlarmFacts, Fact, KeyMetadata, MetricFilter};
 
 pub static META: CheckMeta = CheckMeta {
     id: "key-alarm",
     title: "A CloudWatch alarm watches for KMS errors on the key (pending deletion, disabled); with --alarms",
+    usages: FARGATE_ONLY,
 };
 
 fn normalized(pattern: &str) -> String {
@@ -59,18 +60,18 @@ fn alarms_on<'a>(facts: &'a AlarmFacts, filter: &MetricFilter) -> Vec<&'a str> {
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     let key = crate::inventory::alarm_key(ctx.cluster.account.as_deref(), &ctx.cluster.region);
     let Some(facts) = ctx.inventory.alarms.get(&key) else { return Vec::new() };
-    ctx.for_each_described(|u, m| {
-        if u.usage.usage != Usage::FargateEphemeralStorage || u.pinned.is_some() {
+    ctx.for_each_described(&META, |u, m| {
+        if u.pinned.is_some() {
             return None;
         }
         Some(match facts {
             Fact::Read { value } => judge(u, m, value),
             Fact::Unreadable { gap } => u.attach(Finding::warning(
-                META.id,
+                &META,
                 format!("Whether a CloudWatch alarm watches key {} could not be verified: {}.", m.arn, gap.describe()),
             )),
             Fact::Skipped { reason } => {
-                u.attach(Finding::info(META.id, format!("Alarms for key {} were not checked: {reason}.", m.arn)))
+                u.attach(Finding::info(&META, format!("Alarms for key {} were not checked: {reason}.", m.arn)))
             }
         })
     })
@@ -81,8 +82,7 @@ fn judge(u: &UsageCtx<'_>, m: &KeyMetadata, facts: &AlarmFacts) -> Finding {
     let group = facts.trail_log_groups.first().map(String::as_str).unwrap_or("<trail-log-group>");
     if facts.trail_log_groups.is_empty() {
         return u
-            .attach(Finding::warning(
-                META.id,
+            .attach(Finding::warning(&META,
                 format!(
                     "No CloudTrail trail in {region} delivers to CloudWatch Logs, so no metric filter can see KMS errors on key {}: a key disabled or pending deletion goes unnoticed until a launch fails.",
                     m.arn
@@ -107,7 +107,7 @@ fn judge(u: &UsageCtx<'_>, m: &KeyMetadata, facts: &AlarmFacts) -> Finding {
     }
     if !pending.is_empty() && !disabled.is_empty() {
         return u.attach(Finding::info(
-            META.id,
+            &META,
             format!(
                 "Alarms watch KMS errors on key {}: pending deletion ({}), disabled ({}).",
                 m.arn,
@@ -121,8 +121,7 @@ fn judge(u: &UsageCtx<'_>, m: &KeyMetadata, facts: &AlarmFacts) -> Finding {
         (true, false) => "pending deletion",
         _ => "disabled",
     };
-    u.attach(Finding::warning(
-        META.id,
+    u.attach(Finding::warning(&META,
         format!(
             "No CloudWatch alarm (with an action) watches for KMS errors on key {} while it is {missing}: it would go unnoticed until a Fargate launch fails.",
             m.arn

@@ -2,23 +2,22 @@
 //! managed key only ([ECS-KEY]); an AWS managed key's policy cannot be edited
 //! to let Fargate in.
 
-use super::{CheckMeta, ClusterCtx};
+use super::{CheckMeta, ClusterCtx, FARGATE_ONLY};
 use crate::finding::Finding;
-use crate::inventory::Usage;
 
-pub static META: CheckMeta =
-    CheckMeta { id: "key-not-customer-managed", title: "The Fargate key is customer managed (KeyManager CUSTOMER)" };
+pub static META: CheckMeta = CheckMeta {
+    id: "key-not-customer-managed",
+    title: "The Fargate key is customer managed (KeyManager CUSTOMER)",
+    usages: FARGATE_ONLY,
+};
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
-    ctx.for_each_described(|u, m| {
-        if u.usage.usage != Usage::FargateEphemeralStorage {
-            return None;
-        }
+    ctx.for_each_described(&META, |u, m| {
         match m.key_manager.as_deref() {
             Some("CUSTOMER") => None,
             Some(other) => Some(
                 u.broken(
-                    META.id,
+                    &META,
                     format!("is not customer managed (KeyManager {other}); Fargate ephemeral storage encryption needs a customer managed key."),
                 )
                 .with_remediation(format!(
@@ -26,8 +25,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
                     u.update_cluster_command("<new-key-arn>")
                 )),
             ),
-            None => Some(u.attach(Finding::unknown(
-                META.id,
+            None => Some(u.attach(Finding::unknown(&META,
                 format!("{} key {}: DescribeKey returned no KeyManager, so it cannot be told whether the key is customer managed.", u.role(), m.arn),
             ))),
         }
@@ -41,6 +39,8 @@ mod tests {
     use crate::checks::testing::*;
     use crate::finding::Verdict;
     use crate::inventory::KeyMetadata;
+    #[allow(unused_imports)]
+    use crate::inventory::Usage;
 
     #[test]
     fn key_manager_table() {

@@ -3,15 +3,18 @@
 //! from then on new tasks fail. A warning names the date; within
 //! `--horizon` days it is a failure, so a cron report sees it coming.
 
-use super::{CheckMeta, ClusterCtx, days_until, format_time};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx, days_until, format_time};
 use crate::finding::Finding;
 
-pub static META: CheckMeta =
-    CheckMeta { id: "key-material-expiry", title: "Imported key material does not expire within the horizon" };
+pub static META: CheckMeta = CheckMeta {
+    id: "key-material-expiry",
+    title: "Imported key material does not expire within the horizon",
+    usages: ANY_USAGE,
+};
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     let horizon = ctx.options.horizon_days;
-    ctx.for_each_described(|u, m| {
+    ctx.for_each_described(&META, |u, m| {
         let valid_to = m.valid_to?;
         // A key already in PendingImport is reported by key-state.
         if m.key_state.as_deref() == Some("PendingImport") {
@@ -25,15 +28,14 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
             arn = m.arn
         );
         let finding = if days < 0 {
-            u.broken(META.id, format!("has imported key material that expired on {when}; KMS deletes expired material and the key becomes unusable (PendingImport)."))
+            u.broken(&META, format!("has imported key material that expired on {when}; KMS deletes expired material and the key becomes unusable (PendingImport)."))
         } else if days <= horizon {
             u.broken(
-                META.id,
+                &META,
                 format!("has imported key material that expires on {when}, in {days} days (within the {horizon}-day horizon); the key then becomes unusable (PendingImport)."),
             )
         } else {
-            u.attach(Finding::warning(
-                META.id,
+            u.attach(Finding::warning(&META,
                 format!(
                     "{} key {} has imported key material that expires on {when}, in {days} days; on that date the key stops working and new tasks will fail to start.",
                     u.role(),

@@ -1,11 +1,11 @@
 //! `key-not-found`: KMS says the configured key (or alias) does not exist.
 //! New tasks cannot get a data key from a key that is not there.
 
-use super::{CheckMeta, ClusterCtx};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::KeyLookup;
 
-pub static META: CheckMeta = CheckMeta { id: "key-not-found", title: "The configured key exists" };
+pub static META: CheckMeta = CheckMeta { id: "key-not-found", title: "The configured key exists", usages: ANY_USAGE };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     ctx.usages()
@@ -16,7 +16,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
             let detail = if message.is_empty() { String::new() } else { format!(" (KMS: {message})") };
             Some(
                 u.broken(
-                    META.id,
+                    &META,
                     format!("does not exist in {}: it was deleted, or the reference is wrong{detail}.", u.key_region()),
                 )
                 .with_remediation(format!(

@@ -7,14 +7,15 @@
 
 use std::fmt::Write as _;
 
-use super::{CheckMeta, ClusterCtx, UsageCtx};
+use super::{CheckMeta, ClusterCtx, FARGATE_ONLY, UsageCtx};
 use crate::finding::Finding;
-use crate::inventory::{Fact, KeyMetadata, Usage};
+use crate::inventory::{Fact, KeyMetadata};
 use crate::policy::{self, Decision, Evaluation, Principal, Request};
 
 pub static META: CheckMeta = CheckMeta {
     id: "key-policy",
     title: "The key policy lets Fargate generate data keys and create grants for this cluster",
+    usages: FARGATE_ONLY,
 };
 
 /// The service principal Fargate's key-policy statements name.
@@ -131,19 +132,14 @@ pub fn fargate_statements(account: &str, cluster_name: &str) -> String {
 }
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
-    ctx.for_each_described(|u, m| {
-        if u.usage.usage != Usage::FargateEphemeralStorage {
-            return None;
-        }
-        Some(judge(ctx, u, m))
-    })
+    ctx.for_each_described(&META, |u, m| Some(judge(ctx, u, m)))
 }
 
 fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
     let prefix = u.pinned_prefix();
     let unknown = |why: String| {
         u.attach(Finding::unknown(
-            META.id,
+            &META,
             format!("{prefix}Whether the key policy of {} lets Fargate use it is unknown: {why}", m.arn),
         ))
     };
@@ -191,7 +187,7 @@ fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
             .into_iter()
             .collect();
         return u.attach(Finding::info(
-            META.id,
+            &META,
             format!("The key policy lets Fargate use {} for cluster {name} (allowed by {}).", m.arn, sids.join(", ")),
         ));
     }
@@ -205,7 +201,7 @@ fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
         }
         msg.pop();
         msg.push('.');
-        return u.attach(Finding::unknown(META.id, msg)).with_remediation(remediation(u, m, account, &[]));
+        return u.attach(Finding::unknown(&META, msg)).with_remediation(remediation(u, m, account, &[]));
     }
 
     let mut msg = format!("{prefix}The key policy of {} refuses Fargate for cluster {name}:", m.arn);
@@ -236,7 +232,7 @@ fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
         .into_iter()
         .collect();
     let _ = write!(msg, " {}", u.impact());
-    u.attach(Finding::fail(META.id, msg)).with_remediation(remediation(u, m, account, &denies))
+    u.attach(Finding::fail(&META, msg)).with_remediation(remediation(u, m, account, &denies))
 }
 
 fn remediation(u: &UsageCtx<'_>, m: &KeyMetadata, account: &str, denies: &[String]) -> String {

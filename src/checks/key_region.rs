@@ -3,12 +3,15 @@
 //! retiring principals carry the cluster's Region, so it is a warning: the
 //! rule is unconfirmed.
 
-use super::{CheckMeta, ClusterCtx};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::Arn;
 
-pub static META: CheckMeta =
-    CheckMeta { id: "key-region", title: "The key is in the cluster's Region (warning: the rule is unconfirmed)" };
+pub static META: CheckMeta = CheckMeta {
+    id: "key-region",
+    title: "The key is in the cluster's Region (warning: the rule is unconfirmed)",
+    usages: ANY_USAGE,
+};
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     ctx.usages()
@@ -21,8 +24,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
                 return None;
             }
             Some(u.attach(
-                Finding::warning(
-                    META.id,
+                Finding::warning(&META,
                     format!(
                         "{} key {} is in {key_region}, the cluster in {}. AWS does not document whether Fargate accepts a key from another Region (unconfirmed), so this may fail at launch.",
                         u.role(),

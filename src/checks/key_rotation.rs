@@ -3,41 +3,41 @@
 //! fails under `--require-rotation`, and never on keys that cannot rotate
 //! (asymmetric, HMAC, imported material, custom key stores).
 
-use super::{CheckMeta, ClusterCtx, format_time};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx, format_time};
 use crate::finding::Finding;
 use crate::inventory::Fact;
 
 pub static META: CheckMeta = CheckMeta {
     id: "key-rotation",
     title: "Automatic rotation status (information; required with --require-rotation)",
+    usages: ANY_USAGE,
 };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     let require = ctx.options.require_rotation;
-    ctx.for_each_described(|u, m| {
+    ctx.for_each_described(&META, |u, m| {
         let details = u.details()?;
         let enable = format!("aws kms enable-key-rotation --key-id {} --region {}", m.arn, u.key_region());
         let finding = match &details.rotation {
             Fact::Skipped { .. } => return None,
             Fact::Unreadable { gap } if require => u.attach(
-                Finding::unknown(META.id, format!("Rotation of key {} is required but could not be read: {}.", m.arn, gap.describe())),
+                Finding::unknown(&META, format!("Rotation of key {} is required but could not be read: {}.", m.arn, gap.describe())),
             ),
             Fact::Unreadable { gap } => {
-                u.attach(Finding::info(META.id, format!("Rotation of key {} could not be read: {}.", m.arn, gap.describe())))
+                u.attach(Finding::info(&META, format!("Rotation of key {} could not be read: {}.", m.arn, gap.describe())))
             }
             Fact::Read { value } if value.enabled => {
                 let period = value.period_days.map(|d| format!(" every {d} days")).unwrap_or_default();
                 let next = value.next_rotation.map(|t| format!(", next on {}", format_time(t))).unwrap_or_default();
-                u.attach(Finding::info(META.id, format!("Key {} rotates automatically{period}{next}.", m.arn)))
+                u.attach(Finding::info(&META, format!("Key {} rotates automatically{period}{next}.", m.arn)))
             }
             Fact::Read { .. } if require => u
-                .attach(Finding::fail(
-                    META.id,
+                .attach(Finding::fail(&META,
                     format!("Automatic rotation of key {} is disabled, and --require-rotation asks for it. (Task launches do not depend on rotation.)", m.arn),
                 ))
                 .with_remediation(enable),
             Fact::Read { .. } => u.attach(
-                Finding::info(META.id, format!("Automatic rotation of key {} is disabled (optional; launches do not depend on it).", m.arn))
+                Finding::info(&META, format!("Automatic rotation of key {} is disabled (optional; launches do not depend on it).", m.arn))
                     .with_remediation(enable),
             ),
         };

@@ -2,16 +2,17 @@
 //! GenerateDataKeyWithoutPlaintext and CreateGrant to succeed; every other
 //! state refuses them (KMS key-state table, `docs/checks.md#key-state`).
 
-use super::{CheckMeta, ClusterCtx, days_until, format_time};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx, days_until, format_time};
 use crate::finding::Finding;
 
 pub static META: CheckMeta = CheckMeta {
     id: "key-state",
     title: "The key is Enabled (or Updating), the only states in which Fargate can use it",
+    usages: ANY_USAGE,
 };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
-    ctx.for_each_described(|u, m| {
+    ctx.for_each_described(&META, |u, m| {
         let arn = &m.arn;
         let region = u.key_region();
         let enable = format!("aws kms enable-key --key-id {arn} --region {region}");
@@ -19,14 +20,13 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
             "aws kms cancel-key-deletion --key-id {arn} --region {region}\n{enable}\n(cancelling leaves the key Disabled, so it must be enabled again)"
         );
         let Some(state) = m.key_state.as_deref() else {
-            return Some(u.attach(Finding::unknown(
-                META.id,
+            return Some(u.attach(Finding::unknown(&META,
                 format!("{} key {arn}: DescribeKey returned no KeyState, so it cannot be told whether the key is usable.", u.role()),
             )));
         };
         let finding = match state {
             "Enabled" | "Updating" => return None,
-            "Disabled" => u.broken(META.id, "is Disabled.").with_remediation(enable),
+            "Disabled" => u.broken(&META, "is Disabled.").with_remediation(enable),
             "PendingDeletion" => {
                 let when = match m.deletion_date {
                     Some(date) => {
@@ -40,38 +40,37 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
                     None => "is pending deletion (no deletion date was reported).".to_string(),
                 };
                 u.broken(
-                    META.id,
+                    &META,
                     format!("{when} A key pending deletion cannot be used, and once deleted it cannot be recovered."),
                 )
                 .with_remediation(cancel_then_enable)
             }
             "PendingReplicaDeletion" => u
                 .broken(
-                    META.id,
+                    &META,
                     "is a multi-Region primary key scheduled for deletion, waiting for its replicas to be deleted (PendingReplicaDeletion).",
                 )
                 .with_remediation(cancel_then_enable),
             "PendingImport" => u
                 .broken(
-                    META.id,
+                    &META,
                     "has no key material (PendingImport): the imported material expired or was deleted, or was never imported.",
                 )
                 .with_remediation(format!(
                     "Re-import the same key material:\naws kms get-parameters-for-import --key-id {arn} --region {region} --wrapping-algorithm RSAES_OAEP_SHA_256 --wrapping-key-spec RSA_2048\naws kms import-key-material --key-id {arn} --region {region} --encrypted-key-material fileb://EncryptedKeyMaterial.bin --import-token fileb://ImportToken.bin --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE"
                 )),
             "Unavailable" => u
-                .broken(META.id, "is Unavailable: its custom key store is disconnected.")
+                .broken(&META, "is Unavailable: its custom key store is disconnected.")
                 .with_remediation(match &m.custom_key_store_id {
                     Some(store) => format!("aws kms connect-custom-key-store --custom-key-store-id {store} --region {region}"),
                     None => format!("Reconnect the key's custom key store (aws kms describe-key --key-id {arn} --region {region} shows which)."),
                 }),
             "Creating" => u
-                .broken(META.id, "is still being created (Creating: a multi-Region replica not yet synchronised).")
+                .broken(&META, "is still being created (Creating: a multi-Region replica not yet synchronised).")
                 .with_remediation(format!(
                     "Wait until it is Enabled: aws kms describe-key --key-id {arn} --region {region} --query KeyMetadata.KeyState"
                 )),
-            other => u.attach(Finding::unknown(
-                META.id,
+            other => u.attach(Finding::unknown(&META,
                 format!(
                     "{} key {arn} is in state {other}, which this version of ecs-key-preflight does not know, so it cannot say whether Fargate can use it.",
                     u.role()
@@ -122,7 +121,7 @@ mod tests {
             }
             assert_eq!(findings.len(), 1);
             let f = &findings[0];
-            assert_eq!(f.check, "key-state");
+            assert_eq!(f.check.id, "key-state");
             assert_eq!(f.usage, Some(Usage::FargateEphemeralStorage));
             assert!(f.message.contains(text), "{state:?}: {}", f.message);
             if *verdict == Verdict::Fail {

@@ -2,17 +2,19 @@
 //! key (`KeySpec` `SYMMETRIC_DEFAULT`, `KeyUsage` `ENCRYPT_DECRYPT`); any other
 //! key answers InvalidKeyUsageException ([ECS-KEY], KMS API reference).
 
-use super::{CheckMeta, ClusterCtx};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 
-pub static META: CheckMeta =
-    CheckMeta { id: "key-type", title: "The key is a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)" };
+pub static META: CheckMeta = CheckMeta {
+    id: "key-type",
+    title: "The key is a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)",
+    usages: ANY_USAGE,
+};
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
-    ctx.for_each_described(|u, m| {
+    ctx.for_each_described(&META, |u, m| {
         let Some(spec) = m.key_spec.as_deref() else {
-            return Some(u.attach(Finding::unknown(
-                META.id,
+            return Some(u.attach(Finding::unknown(&META,
                 format!("{} key {}: DescribeKey returned no KeySpec, so it cannot be told whether the key is symmetric.", u.role(), m.arn),
             )));
         };
@@ -24,7 +26,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
         }
         Some(
             u.broken(
-                META.id,
+                &META,
                 format!("is a {spec} key for {usage}; Fargate and EBS need a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT), and KMS refuses GenerateDataKeyWithoutPlaintext on any other (InvalidKeyUsageException)."),
             )
             .with_remediation(format!(

@@ -2,12 +2,15 @@
 //! throttled after retries, timed out, endpoint unreachable). Nothing is known
 //! about the key, so the usage is *unknown*: fail closed, never pass.
 
-use super::{CheckMeta, ClusterCtx};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::KeyLookup;
 
-pub static META: CheckMeta =
-    CheckMeta { id: "key-unreadable", title: "The key could be described; if not, the verdict is unknown" };
+pub static META: CheckMeta = CheckMeta {
+    id: "key-unreadable",
+    title: "The key could be described; if not, the verdict is unknown",
+    usages: ANY_USAGE,
+};
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     ctx.usages()
@@ -34,7 +37,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
                 ),
                 _ => "Re-run when the KMS endpoint answers (see -v for the request log).".to_string(),
             };
-            Some(u.attach(Finding::unknown(META.id, message).with_remediation(remediation)))
+            Some(u.attach(Finding::unknown(&META, message).with_remediation(remediation)))
         })
         .collect()
 }

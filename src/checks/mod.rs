@@ -42,14 +42,7 @@ use crate::inventory::{
 };
 use crate::policy::{Policy, PolicyError};
 
-/// A check's identity, shared by every renderer and the docs.
-#[derive(Debug)]
-pub struct CheckMeta {
-    /// Stable kebab-case id; a heading in `docs/checks.md`.
-    pub id: &'static str,
-    /// One line saying what the check looks at.
-    pub title: &'static str,
-}
+pub use crate::finding::{ANY_USAGE, CheckMeta, FARGATE_ONLY};
 
 /// A registered check.
 pub struct Check {
@@ -223,9 +216,18 @@ impl<'a> ClusterCtx<'a> {
         out
     }
 
-    /// Applies `f` to every usage whose key DescribeKey found.
-    pub fn for_each_described(&self, f: impl Fn(&UsageCtx<'a>, &KeyMetadata) -> Option<Finding>) -> Vec<Finding> {
-        self.usages().filter_map(|u| u.metadata().and_then(|m| f(&u, m))).collect()
+    /// The usages `check` judges (its `usages`), with their keys.
+    pub fn usages_for(&self, check: &'static CheckMeta) -> impl Iterator<Item = UsageCtx<'a>> + use<'a> {
+        self.usages().filter(move |u| check.judges(u.usage.usage))
+    }
+
+    /// Applies `f` to every usage `check` judges whose key DescribeKey found.
+    pub fn for_each_described(
+        &self,
+        check: &'static CheckMeta,
+        f: impl Fn(&UsageCtx<'a>, &KeyMetadata) -> Option<Finding>,
+    ) -> Vec<Finding> {
+        self.usages_for(check).filter_map(|u| u.metadata().and_then(|m| f(&u, m))).collect()
     }
 }
 
@@ -341,7 +343,7 @@ impl<'a> UsageCtx<'a> {
 
     /// A finding for a key that cannot be used: it fails the cluster when the
     /// usage blocks task launches, and is a warning when it does not (ECS Exec).
-    pub fn broken(&self, check: &'static str, message: impl Into<String>) -> Finding {
+    pub fn broken(&self, check: &'static CheckMeta, message: impl Into<String>) -> Finding {
         let message = match &self.pinned {
             Some(p) => format!(
                 "Scale-outs and replacements of service {} use Fargate ephemeral storage key {}, pinned on its deployment {}, which {} {}",

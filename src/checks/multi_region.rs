@@ -2,17 +2,14 @@
 //! storage key "must be a single Region key"; multi-Region keys are not
 //! supported ([BC-ECS], [ECS-KEY]).
 
-use super::{CheckMeta, ClusterCtx};
+use super::{CheckMeta, ClusterCtx, FARGATE_ONLY};
 use crate::finding::Finding;
-use crate::inventory::Usage;
 
-pub static META: CheckMeta = CheckMeta { id: "multi-region-key", title: "The Fargate key is a single-Region key" };
+pub static META: CheckMeta =
+    CheckMeta { id: "multi-region-key", title: "The Fargate key is a single-Region key", usages: FARGATE_ONLY };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
-    ctx.for_each_described(|u, m| {
-        if u.usage.usage != Usage::FargateEphemeralStorage {
-            return None;
-        }
+    ctx.for_each_described(&META, |u, m| {
         // Multi-Region key ids always start with "mrk-", which also catches a
         // response that left the MultiRegion flag out.
         let multi = m.multi_region.unwrap_or(false) || m.key_id.starts_with("mrk-");
@@ -22,7 +19,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
         let kind = m.multi_region_key_type.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
         Some(
             u.broken(
-                META.id,
+                &META,
                 format!("is a multi-Region key{kind}; Fargate ephemeral storage needs a single-Region key (ECS API reference: \"must be a single Region key\")."),
             )
             .with_remediation(format!(
@@ -41,6 +38,8 @@ mod tests {
     use crate::checks::testing::*;
     use crate::finding::Verdict;
     use crate::inventory::KeyMetadata;
+    #[allow(unused_imports)]
+    use crate::inventory::Usage;
 
     #[test]
     fn multi_region_table() {

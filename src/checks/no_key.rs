@@ -2,12 +2,13 @@
 //! owned key, which is always available. Nothing to check; say so, so that an
 //! operator can tell "passed" from "not looked at".
 
-use super::{CheckMeta, ClusterCtx};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 
 pub static META: CheckMeta = CheckMeta {
     id: "no-key-configured",
     title: "No customer managed key is configured: AWS owned key, nothing to check",
+    usages: ANY_USAGE,
 };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
@@ -22,7 +23,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
                     u.usage.usage.config_field()
                 ),
             };
-            u.attach(Finding::info(META.id, message))
+            u.attach(Finding::info(&META, message))
         })
         .collect()
 }

@@ -5,13 +5,14 @@
 //! deployment, so that key gets every key check too (reported under the
 //! other check ids, naming the service). This check only states the fact.
 
-use super::{CheckMeta, ClusterCtx};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::Usage;
 
 pub static META: CheckMeta = CheckMeta {
     id: "pinned-key",
     title: "A service's running deployment uses another key than the cluster's current one",
+    usages: ANY_USAGE,
 };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
@@ -28,8 +29,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
                 .iter()
                 .map(|d| format!("{} {} ({} running, desired {})", d.status, d.id, d.running, d.desired))
                 .collect();
-            Some(u.attach(Finding::info(
-                META.id,
+            Some(u.attach(Finding::info(&META,
                 format!(
                     "Service {} runs deployment {} created with key {}; the cluster now uses {current}. Its scale-outs and replacements keep using {} until its next deployment.",
                     p.service.name,

@@ -2,13 +2,14 @@
 //! keys pinned on running deployments are unknown, and so is the verdict
 //! (fail closed: a healthy cluster key does not prove scale-outs will start).
 
-use super::{CheckMeta, ClusterCtx};
+use super::{ANY_USAGE, CheckMeta, ClusterCtx};
 use crate::finding::Finding;
 use crate::inventory::{ClusterLookup, Fact};
 
 pub static META: CheckMeta = CheckMeta {
     id: "services-unreadable",
     title: "The cluster's services could be read; if not, the verdict is unknown",
+    usages: ANY_USAGE,
 };
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
@@ -18,8 +19,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
         // all (removed, null, or never collected): "not read" is never
         // "read, and none".
         None if matches!(&ctx.cluster.lookup, ClusterLookup::Found { status, .. } if status != "INACTIVE") => {
-            return vec![Finding::unknown(
-                META.id,
+            return vec![Finding::unknown(&META,
                 format!(
                     "The inventory does not record the services of cluster {} (the field is missing or null), so the keys their running deployments use for scale-outs and replacements are unknown.",
                     ctx.cluster.name
@@ -34,8 +34,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     } else {
         "Re-run when the ECS endpoint answers, or pass --no-services to check the cluster's own keys only."
     };
-    vec![Finding::unknown(
-        META.id,
+    vec![Finding::unknown(&META,
         format!(
             "The services of cluster {} could not be read, so the keys their running deployments use for scale-outs and replacements are unknown. {}",
             ctx.cluster.name,

@@ -69,7 +69,8 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         };
         if let Some(f) = worst {
             status.set_message(format!("[{}] {}", f.check, v(&f.message)));
-            status.set_type(f.check);
+            // The check's title says what was checked, beside its id.
+            status.set_type(format!("{}: {}", f.check.id, f.check.title));
         }
         let text: Vec<String> = c
             .findings

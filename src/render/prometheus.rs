@@ -93,7 +93,7 @@ pub fn render(report: &Report, grant_quota: u64, out: &mut dyn Write) -> io::Res
     for c in &report.clusters {
         let mut counts = std::collections::BTreeMap::new();
         for f in &c.findings {
-            *counts.entry((f.check, f.severity.as_str())).or_insert(0u64) += 1;
+            *counts.entry((f.check.id, f.severity.as_str())).or_insert(0u64) += 1;
         }
         for ((check, severity), n) in counts {
             writeln!(

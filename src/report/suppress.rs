@@ -88,7 +88,7 @@ impl<'a> Tally<'a> {
     }
 
     fn matches(&self, s: &Suppression, cluster: &Cluster, f: &Finding) -> bool {
-        if s.check != f.check {
+        if s.check != f.check.id {
             return false;
         }
         if let Some(c) = &s.cluster
@@ -210,9 +210,9 @@ mod tests {
             assert_eq!(r.verdict, verdict, "{file}");
             assert_eq!(r.suppressions[0].status, status, "{file}");
             if status == SuppressionStatus::Applied {
-                assert_eq!(r.clusters[0].suppressed[0].finding.check, "key-state");
+                assert_eq!(r.clusters[0].suppressed[0].finding.check.id, "key-state");
                 assert_eq!(r.clusters[0].suppressed[0].suppressed_because, "known");
-                assert!(r.clusters[0].findings.iter().all(|f| f.check != "key-state"));
+                assert!(r.clusters[0].findings.iter().all(|f| f.check.id != "key-state"));
             }
         }
     }

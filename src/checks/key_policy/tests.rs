@@ -5,6 +5,8 @@ use super::*;
 use crate::checks::CheckOptions;
 use crate::checks::testing::*;
 use crate::finding::Verdict;
+#[allow(unused_imports)]
+use crate::inventory::Usage;
 use crate::inventory::{GrantSummary, KeyDetails};
 
 const ROOT_ONLY: &str = r#"{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}"#;

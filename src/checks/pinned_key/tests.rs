@@ -33,7 +33,7 @@ fn pinned_key_disabled_while_cluster_key_is_fine() {
     let c = &r.clusters[0];
     // The cluster's own key passes; the failure is the pinned key's.
     assert_eq!(c.key_usages[0].verdict, Verdict::Pass);
-    let f = c.findings.iter().find(|f| f.check == "key-state").unwrap();
+    let f = c.findings.iter().find(|f| f.check.id == "key-state").unwrap();
     assert_eq!(f.service.as_deref(), Some("api"));
     assert!(f.message.starts_with(&format!("Scale-outs and replacements of service api use Fargate ephemeral storage key {old}, pinned on its deployment ecs-svc/1, which is Disabled.")), "{}", f.message);
     assert!(f.message.contains("a new deployment would pick up the cluster's current key"), "{}", f.message);
@@ -44,7 +44,7 @@ fn pinned_key_disabled_while_cluster_key_is_fine() {
         "{fix}"
     );
     // The fact of the pin is stated, with both keys.
-    let info = c.findings.iter().find(|f| f.check == "pinned-key").unwrap();
+    let info = c.findings.iter().find(|f| f.check.id == "pinned-key").unwrap();
     assert_eq!(info.severity, Severity::Info);
     assert!(info.message.contains(&old) && info.message.contains(&key_arn("new")), "{}", info.message);
     // Blast radius: the old key, with the service and its counts.
@@ -70,7 +70,7 @@ fn cluster_key_disabled_while_pinned_key_is_fine() {
     let r = report(&inv);
     assert_eq!(r.verdict, Verdict::Fail, "new deployments fail");
     let c = &r.clusters[0];
-    let f = c.findings.iter().find(|f| f.check == "key-state").unwrap();
+    let f = c.findings.iter().find(|f| f.check.id == "key-state").unwrap();
     assert_eq!(f.service, None);
     // The message tells the two apart: new deployments fail, api's scale-outs still start.
     assert!(f.message.contains("new deployments and standalone tasks will fail to start"), "{}", f.message);
@@ -142,7 +142,7 @@ fn pinned_key_gets_every_key_check() {
     );
     inv.key_details.get_mut(&old).unwrap().policy = Fact::Read { value: r#"{"Statement":[]}"#.into() };
     let r = report(&inv);
-    let f = r.clusters[0].findings.iter().find(|f| f.check == "key-policy" && f.verdict == Verdict::Fail).unwrap();
+    let f = r.clusters[0].findings.iter().find(|f| f.check.id == "key-policy" && f.verdict == Verdict::Fail).unwrap();
     assert_eq!(f.service.as_deref(), Some("api"));
     assert!(f.message.starts_with("Scale-outs and replacements of service api use key"), "{}", f.message);
 }
