@@ -4,6 +4,8 @@
 //! and proving credentials exist.
 
 use std::collections::BTreeMap;
+
+use futures_util::StreamExt;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -388,18 +390,23 @@ async fn collect_accounts(
     }
     // Enter every account: the caller's with its own credentials, the
     // others through the member role.
-    let entered = futures_util::future::join_all(targets.iter().map(|(id, _)| {
-        let config = &config;
-        let caller = &caller;
-        async move {
-            if *id == caller.account {
-                return Ok(config.clone());
+    // At most --concurrency AssumeRole requests in flight too (in order, so
+    // that results line up with the targets).
+    let entered: Vec<Result<aws_config::SdkConfig, crate::inventory::Gap>> =
+        futures_util::stream::iter(targets.iter().map(|(id, _)| {
+            let config = &config;
+            let caller = &caller;
+            async move {
+                if *id == caller.account {
+                    return Ok(config.clone());
+                }
+                let role = collect::org::role_arn(&caller.arn, id, a.role_name.as_deref().unwrap_or_default());
+                collect::org::assume(config, &role, a.external_id.as_deref()).await
             }
-            let role = collect::org::role_arn(&caller.arn, id, a.role_name.as_deref().unwrap_or_default());
-            collect::org::assume(config, &role, a.external_id.as_deref()).await
-        }
-    }))
-    .await;
+        }))
+        .buffered(usize::from(args.aws.concurrency))
+        .collect()
+        .await;
     *calls.entry("sts:AssumeRole".to_string()).or_default() +=
         targets.iter().filter(|(id, _)| *id != caller.account).count() as u64;
     // Regions: as given, or every Region enabled in each account.

@@ -193,7 +193,7 @@ pub struct AwsArgs {
     pub profile: Option<String>,
 
     /// At most N AWS requests in flight at once (one limit for the whole run; see docs/performance.md).
-    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
     /// Give up on one AWS call (retries included) after SECONDS; it is then reported as unknown.

@@ -59,7 +59,7 @@ pub struct CollectOptions {
 
 impl Default for CollectOptions {
     fn default() -> Self {
-        Self { concurrency: 16, progress: false }
+        Self { concurrency: 32, progress: false }
     }
 }
 

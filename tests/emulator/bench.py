@@ -101,7 +101,7 @@ def timed(cmd, env):
     return elapsed, proc.returncode, peak / 1024
 
 
-def live(binary, proxy, region, args, bound_rtts, concurrency=16):
+def live(binary, proxy, region, args, bound_rtts, concurrency=32):
     env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url, AWS_REGION=region)
     cmd = [binary, "check", "--format", "json", "--concurrency", str(concurrency), *args]
     times, peaks = [], []
@@ -185,6 +185,7 @@ def main(endpoint, binary):
         # ListClusters, DescribeClusters (with ListServices alongside), the key reads.
         "fleet 200 clusters / 20 keys": live(binary, proxy, "eu-west-1", [], 3),
         "fleet 1,000 clusters / 100 keys": live(binary, proxy, "eu-central-1", [], 3),
+        "fleet 1,000 clusters / 100 keys, --concurrency 16": live(binary, proxy, "eu-central-1", [], 3, 16),
         "fleet 1,000 clusters / 100 keys, --concurrency 64": live(binary, proxy, "eu-central-1", [], 3, 64),
         # ListAccounts, AssumeRole, ListClusters, DescribeClusters, the key reads.
         "organization 50 accounts x 2 Regions x 10 clusters": live(
