@@ -18,7 +18,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 
 use crate::audit::{self, Aggregator, Window};
 use crate::checks::{self, CheckOptions};
-use crate::cli::{AuditArgs, AwsArgs, CheckArgs, ColorMode, OutputArgs};
+use crate::cli::{AuditArgs, AwsArgs, CheckArgs, ColorMode};
 use crate::collect::{self, CollectOptions, Scope, SdkClients};
 use crate::error::AppError;
 use crate::inventory::{self, Inventory};
@@ -94,16 +94,16 @@ pub async fn check(args: CheckArgs, verbose: u8) -> Result<u8, AppError> {
         grant_warn_percent: u64::from(args.grant_warn_percent),
         require_rotation: args.require_rotation,
     };
-    let build = crate::report::BuildOptions { allow_empty: args.allow_empty };
+    let build = crate::report::BuildOptions { allow_empty: args.allow_empty, grant_quota: options.grant_quota };
     let mut report = Report::build_with(&inventory, checks::run(&inventory, &options), &config.suppress, build);
     if !config.suppress.is_empty() {
         report.suppressions_file = config_path.map(|p| p.display().to_string());
     }
     report.notes = notes;
     let color = use_color(args.out.color, args.out.output.is_some());
-    let render_options = render::RenderOptions { color, grant_quota: options.grant_quota };
+    let render_options = render::RenderOptions { color };
     let written = render::render(&report, args.out.format, render_options, &mut output);
-    finish(&args.out, output, written)?;
+    finish(args.out.output.as_deref(), output, written)?;
     Ok(report.exit_code)
 }
 
@@ -145,7 +145,7 @@ fn validate_regions(regions: &[String]) -> Result<(), AppError> {
 }
 
 /// Maps a render result to the run's outcome, and puts the report in place.
-fn finish(out: &OutputArgs, sink: Sink, written: io::Result<()>) -> Result<(), AppError> {
+fn finish(path: Option<&Path>, sink: Sink, written: io::Result<()>) -> Result<(), AppError> {
     let written = written.and_then(|()| sink.finish());
     match written {
         Ok(()) => Ok(()),
@@ -153,7 +153,7 @@ fn finish(out: &OutputArgs, sink: Sink, written: io::Result<()>) -> Result<(), A
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(source) => Err(AppError::Write {
             what: "report",
-            path: out.output.clone().unwrap_or_else(|| "<stdout>".into()),
+            path: path.map(Path::to_path_buf).unwrap_or_else(|| "<stdout>".into()),
             source,
         }),
     }
@@ -173,9 +173,6 @@ pub async fn audit(args: AuditArgs) -> Result<u8, AppError> {
         && since > until
     {
         return Err(AppError::Usage("--since is after --until: the window ends before it starts".into()));
-    }
-    if matches!(args.out.format, render::Format::Junit | render::Format::Prometheus) {
-        return Err(AppError::Usage("audit writes human or json reports only".into()));
     }
     validate_regions(&args.aws.regions)?;
     if let (Some(from), Some(out)) = (&args.from, &args.out.output)
@@ -258,7 +255,7 @@ pub async fn audit(args: AuditArgs) -> Result<u8, AppError> {
     };
     let color = use_color(args.out.color, args.out.output.is_some());
     let written = render::render_audit(&report, args.out.format, color, &mut output);
-    finish(&args.out, output, written)?;
+    finish(args.out.output.as_deref(), output, written)?;
     Ok(report.exit_code)
 }
 
@@ -592,7 +589,15 @@ fn open_output(path: Option<&Path>, what: &'static str) -> Result<Sink, AppError
     })
 }
 
+/// Whether the human report is colored. Decided once, here: the `colored`
+/// crate is then told the same, so that no renderer changes process state.
 fn use_color(mode: ColorMode, to_file: bool) -> bool {
+    let color = decide_color(mode, to_file);
+    colored::control::set_override(color);
+    color
+}
+
+fn decide_color(mode: ColorMode, to_file: bool) -> bool {
     match mode {
         ColorMode::Always => true,
         ColorMode::Never => false,

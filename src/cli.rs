@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 
-use crate::render::Format;
+use crate::render::{AuditFormat, Format};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -143,7 +143,23 @@ pub struct AuditArgs {
     pub aws: AwsArgs,
 
     #[command(flatten)]
-    pub out: OutputArgs,
+    pub out: AuditOutputArgs,
+}
+
+/// Where and how the audit report goes.
+#[derive(Debug, clap::Args)]
+pub struct AuditOutputArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
+    pub format: AuditFormat,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// When to color the human report. NO_COLOR is honoured under "auto".
+    #[arg(long, value_enum, default_value_t = ColorMode::Auto, value_name = "WHEN")]
+    pub color: ColorMode,
 }
 
 /// Which accounts: the caller's own by default; several, or a whole AWS

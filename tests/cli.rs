@@ -209,7 +209,8 @@ fn machine_formats_keep_the_exit_code() {
     }
     let out = bin().args(["audit", "--format", "junit", "--from", "-"]).write_stdin("").output().unwrap();
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("human or json"));
+    // clap itself refuses a format audit does not have, naming the ones it has.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: human, json"));
 }
 
 #[test]

@@ -63,7 +63,7 @@ fn request() -> Request {
 fn render_all(report: &Report) {
     for format in [Format::Human, Format::Json, Format::Junit, Format::Prometheus] {
         let mut out = Vec::new();
-        let options = render::RenderOptions { color: true, grant_quota: 50_000 };
+        let options = render::RenderOptions { color: true };
         render::render(report, format, options, &mut out).expect("rendering to memory cannot fail");
     }
 }

@@ -20,7 +20,7 @@ fn report(fixture_name: &str) -> Report {
 
 fn rendered(report: &Report, format: Format) -> String {
     let mut out = Vec::new();
-    let options = render::RenderOptions { color: false, grant_quota: 50_000 };
+    let options = render::RenderOptions { color: false };
     render::render(report, format, options, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
@@ -98,6 +98,7 @@ struct JsonReport {
     accounts: Vec<JsonAccount>,
     suppressions_file: Option<String>,
     notes: Vec<String>,
+    grant_quota: u64,
     verdict: JsonVerdict,
     exit_code: u8,
     summary: JsonSummary,
@@ -148,6 +149,7 @@ struct JsonKey {
     grants: Option<u64>,
     fargate_grants: Option<u64>,
     rotation_enabled: Option<bool>,
+    usable: Option<bool>,
     clusters: Vec<String>,
 }
 

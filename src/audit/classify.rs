@@ -54,8 +54,6 @@ pub enum Classified {
     /// A grant retired at task end (matched to its CreateGrant by grant id).
     Retire {
         grant_id: String,
-        key: Option<String>,
-        time: Option<Timestamp>,
     },
     Lifecycle(LifecycleEvent),
     /// A KMS event that is neither Fargate's nor a lifecycle change.
@@ -165,7 +163,7 @@ pub fn classify(event: &Value) -> Classified {
         let grant_id =
             text(event, &["additionalEventData", "grantId"]).or_else(|| text(event, &["requestParameters", "grantId"]));
         return match grant_id {
-            Some(id) => Classified::Retire { grant_id: id.to_string(), key: key_of(event), time },
+            Some(id) => Classified::Retire { grant_id: id.to_string() },
             None => Classified::Ignored,
         };
     }
@@ -192,12 +190,6 @@ pub fn classify(event: &Value) -> Classified {
         });
     }
     Classified::Ignored
-}
-
-/// Whether an error code means access was denied (CloudTrail's spelling of
-/// it is unconfirmed, so both are matched).
-pub fn is_access_denied(code: &str) -> bool {
-    matches!(code, "AccessDenied" | "AccessDeniedException")
 }
 
 #[cfg(test)]

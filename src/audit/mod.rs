@@ -197,7 +197,7 @@ impl Aggregator {
         self.counts.in_window += 1;
         match classify(record) {
             Classified::Launch(e) => self.launch(e),
-            Classified::Retire { grant_id, .. } => {
+            Classified::Retire { grant_id } => {
                 self.counts.retire_grant += 1;
                 self.retires.push(grant_id);
             }

@@ -43,6 +43,7 @@ use crate::inventory::{
 use crate::policy::{Policy, PolicyError};
 
 pub use crate::finding::{ANY_USAGE, CheckMeta, FARGATE_ONLY};
+pub use crate::when::{days_until, format_time};
 
 /// A registered check.
 pub struct Check {
@@ -425,16 +426,6 @@ impl<'a> UsageCtx<'a> {
     }
 }
 
-/// Formats a timestamp as a day and minute in UTC, for messages.
-pub fn format_time(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-/// Whole days from `now` until `then` (negative when `then` is past).
-pub fn days_until(now: Timestamp, then: Timestamp) -> i64 {
-    (then.as_second() - now.as_second()).div_euclid(86_400)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,13 +443,5 @@ mod tests {
                 check.meta.id
             );
         }
-    }
-
-    #[test]
-    fn days_until_floors() {
-        let now: Timestamp = "2026-11-30T00:00:00Z".parse().unwrap();
-        assert_eq!(days_until(now, "2026-12-07T00:00:00Z".parse().unwrap()), 7);
-        assert_eq!(days_until(now, "2026-12-06T23:59:59Z".parse().unwrap()), 6);
-        assert_eq!(days_until(now, "2026-11-29T12:00:00Z".parse().unwrap()), -1);
     }
 }

@@ -163,17 +163,6 @@ pub enum Decision {
     Indeterminate,
 }
 
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Allow => "allowed",
-            Decision::ImplicitDeny => "implicitly denied (no statement allows it)",
-            Decision::ExplicitDeny => "explicitly denied",
-            Decision::Indeterminate => "indeterminate",
-        }
-    }
-}
-
 /// A decision with the statements that decided it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evaluation {

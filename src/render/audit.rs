@@ -9,8 +9,8 @@ use super::human::Paint;
 use super::text::visible as v;
 use crate::audit::AuditReport;
 use crate::audit::classify::Phase;
-use crate::checks::format_time;
 use crate::finding::Verdict;
+use crate::when::format_time;
 
 pub fn json(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report)?;

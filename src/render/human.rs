@@ -19,12 +19,10 @@ pub(super) struct Paint {
 }
 
 impl Paint {
+    /// `color` is the caller's decision (`--color`, `NO_COLOR`, a terminal
+    /// or not); with it off, no escape code is ever written. The caller
+    /// also tells `colored` (app.rs), so this never touches process state.
     pub(super) fn new(color: bool) -> Self {
-        if color {
-            // colored consults the environment and the terminal on its own;
-            // the caller has already decided, so make colored agree.
-            colored::control::set_override(true);
-        }
         Self { color }
     }
 

@@ -36,8 +36,6 @@ pub enum Format {
 pub struct RenderOptions {
     /// Escape codes in the human format.
     pub color: bool,
-    /// The grant quota the run assumed, reported by the Prometheus format.
-    pub grant_quota: u64,
 }
 
 /// Writes `report` in `format`.
@@ -46,20 +44,28 @@ pub fn render(report: &Report, format: Format, options: RenderOptions, out: &mut
         Format::Human => human(report, options.color, out),
         Format::Json => json(report, out),
         Format::Junit => junit::render(report, out),
-        Format::Prometheus => prometheus::render(report, options.grant_quota, out),
+        Format::Prometheus => prometheus::render(report, out),
     }
+}
+
+/// The `audit --format` values: only the formats an audit report has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// Failures per cluster, then key changes with the clusters they hit.
+    Human,
+    /// The versioned JSON contract of docs/audit.md.
+    Json,
 }
 
 /// Writes an audit report in `format`.
 pub fn render_audit(
     report: &crate::audit::AuditReport,
-    format: Format,
+    format: AuditFormat,
     color: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Human => audit::human(report, color, out),
-        // The audit report is JSON for every machine format.
-        Format::Json | Format::Junit | Format::Prometheus => audit::json(report, out),
+        AuditFormat::Human => audit::human(report, color, out),
+        AuditFormat::Json => audit::json(report, out),
     }
 }

@@ -43,7 +43,8 @@ fn key_gauge(
     Ok(())
 }
 
-pub fn render(report: &Report, grant_quota: u64, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let grant_quota = report.grant_quota;
     let now = report.collected_at.as_second();
     writeln!(out, "# HELP ecs_key_preflight_run_exit_code Exit code of the run: 0 pass, 1 fail, 2 unknown.")?;
     writeln!(out, "# TYPE ecs_key_preflight_run_exit_code gauge")?;
@@ -106,7 +107,7 @@ pub fn render(report: &Report, grant_quota: u64, out: &mut dyn Write) -> io::Res
         }
     }
     key_gauge(out, report, "usable", "Whether the key is Enabled (or Updating): 1 yes, 0 no.", |k| {
-        Some(i64::from(matches!(k.key_state.as_deref(), Some("Enabled" | "Updating"))))
+        k.usable.map(i64::from)
     })?;
     key_gauge(out, report, "deletion_seconds", "Seconds until a key pending deletion is deleted.", |k| {
         k.deletion_date.map(|d| d.as_second() - now)

@@ -49,6 +49,8 @@ pub struct Report {
     /// What the report wants read besides the verdicts: clusters found in
     /// two merged inventories, and which one was used.
     pub notes: Vec<String>,
+    /// The grants-per-key quota the run assumed (`--grant-quota`).
+    pub grant_quota: u64,
     pub verdict: Verdict,
     pub exit_code: u8,
     pub summary: Summary,
@@ -78,6 +80,9 @@ pub struct KeyReport {
     pub grants: Option<u64>,
     pub fargate_grants: Option<u64>,
     pub rotation_enabled: Option<bool>,
+    /// Whether Fargate can use the key in its state (Enabled or Updating);
+    /// decided here, so that no renderer recomputes it from the state text.
+    pub usable: Option<bool>,
     /// Clusters that use it (their own setting or a service's deployment).
     pub clusters: Vec<String>,
 }
@@ -134,10 +139,18 @@ pub struct Identity {
 }
 
 /// How a report is built beyond the inventory and the findings.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct BuildOptions {
     /// An empty scope (no cluster at all) is a pass rather than unknown.
     pub allow_empty: bool,
+    /// The grants-per-key quota the run assumed (`--grant-quota`).
+    pub grant_quota: u64,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions { allow_empty: false, grant_quota: 50_000 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -361,6 +374,7 @@ impl Report {
             accounts,
             suppressions_file: None,
             notes: Vec::new(),
+            grant_quota: options.grant_quota,
             verdict,
             exit_code: verdict.exit_code(),
             summary,
@@ -462,6 +476,7 @@ fn key_reports(inventory: &Inventory) -> Vec<KeyReport> {
                 valid_to: m.valid_to,
                 grants: grants.map(|g| g.total),
                 fargate_grants: grants.map(|g| g.fargate),
+                usable: m.key_state.as_deref().map(|s| matches!(s, "Enabled" | "Updating")),
                 rotation_enabled: details.and_then(|d| match &d.rotation {
                     Fact::Read { value } => Some(value.enabled),
                     _ => None,
@@ -530,7 +545,8 @@ mod tests {
         // Nothing checked is unknown, unless an empty scope is expected.
         assert_eq!(report(&inv).verdict, Verdict::Unknown);
         assert_eq!(report(&inv).gaps[0].code, "NothingChecked");
-        let allowed = Report::build_with(&inv, vec![], &[], BuildOptions { allow_empty: true });
+        let allowed =
+            Report::build_with(&inv, vec![], &[], BuildOptions { allow_empty: true, ..BuildOptions::default() });
         assert_eq!((allowed.verdict, allowed.exit_code), (Verdict::Pass, 0));
         inv.gaps.push(gap("AccessDeniedException"));
         assert_eq!(report(&inv).verdict, Verdict::Unknown);

@@ -37,9 +37,8 @@ fn seed_events_table() {
     }
     // The real CreateGrant returns the grant that RetireGrant later retires.
     let Classified::Launch(grant) = classify(&events[2]) else { panic!() };
-    let Classified::Retire { grant_id, key, .. } = classify(&events[4]) else { panic!() };
+    let Classified::Retire { grant_id } = classify(&events[4]) else { panic!() };
     assert_eq!(grant.grant_id.as_deref(), Some(grant_id.as_str()));
-    assert_eq!(key.as_deref(), Some(KEY));
 }
 
 #[test]
@@ -70,8 +69,6 @@ fn failure_and_lifecycle_events() {
     assert_eq!(anonymous.cluster, None);
     // A person's own GenerateDataKey is not Fargate's.
     assert_eq!(classified[9], Classified::Ignored);
-    assert!(is_access_denied("AccessDenied") && is_access_denied("AccessDeniedException"));
-    assert!(!is_access_denied("DisabledException"));
 }
 
 #[test]
