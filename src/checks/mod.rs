@@ -16,8 +16,8 @@ mod cluster_unreadable;
 mod custom_key_store;
 mod grant_quota;
 mod key_alarm;
-mod key_manager;
 mod key_material_expiry;
+mod key_not_customer_managed;
 mod key_not_found;
 mod key_policy;
 mod key_region;
@@ -25,8 +25,8 @@ mod key_rotation;
 mod key_state;
 mod key_type;
 mod key_unreadable;
-mod multi_region;
-mod no_key;
+mod multi_region_key;
+mod no_key_configured;
 mod pinned_key;
 mod services_unreadable;
 
@@ -37,8 +37,8 @@ use jiff::Timestamp;
 
 use crate::finding::{Finding, Verdict};
 use crate::inventory::{
-    Arn, Cluster, ClusterLookup, Deployment, Fact, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, KeyUsage,
-    Platform, Service, Usage,
+    Arn, Cluster, ClusterLookup, Deployment, Fact, Inventory, KeyDetails, KeyMetadata, KeyRecord, KeyUsage, Platform,
+    Service, Usage,
 };
 use crate::policy::{Policy, PolicyError};
 
@@ -56,13 +56,13 @@ pub static REGISTRY: &[Check] = &[
     Check { meta: &cluster_not_found::META, evaluate: cluster_not_found::evaluate },
     Check { meta: &cluster_unreadable::META, evaluate: cluster_unreadable::evaluate },
     Check { meta: &services_unreadable::META, evaluate: services_unreadable::evaluate },
-    Check { meta: &no_key::META, evaluate: no_key::evaluate },
+    Check { meta: &no_key_configured::META, evaluate: no_key_configured::evaluate },
     Check { meta: &key_unreadable::META, evaluate: key_unreadable::evaluate },
     Check { meta: &key_not_found::META, evaluate: key_not_found::evaluate },
     Check { meta: &key_state::META, evaluate: key_state::evaluate },
-    Check { meta: &key_manager::META, evaluate: key_manager::evaluate },
+    Check { meta: &key_not_customer_managed::META, evaluate: key_not_customer_managed::evaluate },
     Check { meta: &key_type::META, evaluate: key_type::evaluate },
-    Check { meta: &multi_region::META, evaluate: multi_region::evaluate },
+    Check { meta: &multi_region_key::META, evaluate: multi_region_key::evaluate },
     Check { meta: &key_policy::META, evaluate: key_policy::evaluate },
     Check { meta: &grant_quota::META, evaluate: grant_quota::evaluate },
     Check { meta: &key_rotation::META, evaluate: key_rotation::evaluate },
@@ -263,10 +263,7 @@ impl<'a> UsageCtx<'a> {
 
     /// DescribeKey's answer, when it found the key.
     pub fn metadata(&self) -> Option<&'a KeyMetadata> {
-        match &self.key?.describe {
-            KeyLookup::Found { metadata } => Some(metadata),
-            _ => None,
-        }
+        self.key?.metadata()
     }
 
     /// Policy, grants and rotation of the described key. `None` when the key

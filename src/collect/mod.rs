@@ -26,8 +26,8 @@ use aws_config::SdkConfig;
 use jiff::Timestamp;
 
 use crate::inventory::{
-    AlarmFacts, Arn, Cluster, ClusterLookup, Fact, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord,
-    MissingService, Service, Usage, key_lookup_reference,
+    AlarmFacts, Arn, Cluster, ClusterLookup, Fact, Inventory, KeyDetails, KeyMetadata, KeyRecord, MissingService,
+    Service, Usage, key_lookup_reference,
 };
 
 pub use error::gap;
@@ -714,7 +714,7 @@ pub async fn collect_units(
         .chain(shared.owners.keys().cloned())
         .collect();
     for record in inventory.keys.values() {
-        let KeyLookup::Found { metadata } = &record.describe else { continue };
+        let Some(metadata) = record.metadata() else { continue };
         if inventory.key_details.contains_key(&metadata.arn) {
             continue;
         }
@@ -825,7 +825,7 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
             Done::Key(record) => {
                 let record = *record;
                 run.shared.progressed(|p| &p.keys, 1);
-                if let KeyLookup::Found { metadata } = &record.describe {
+                if let Some(metadata) = record.metadata() {
                     // A reference that was not a key ARN (an alias, a bare
                     // id): its details are read now that the ARN is known.
                     let accounts: BTreeSet<String> =

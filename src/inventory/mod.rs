@@ -426,6 +426,48 @@ pub struct KeyDetails {
     pub rotation: Fact<Rotation>,
 }
 
+impl KeyLookup {
+    /// DescribeKey's answer, when it found the key.
+    pub fn metadata(&self) -> Option<&KeyMetadata> {
+        match self {
+            KeyLookup::Found { metadata } => Some(metadata),
+            _ => None,
+        }
+    }
+}
+
+impl KeyRecord {
+    /// DescribeKey's answer, when it found the key.
+    pub fn metadata(&self) -> Option<&KeyMetadata> {
+        self.describe.metadata()
+    }
+}
+
+impl Inventory {
+    /// The DescribeKey answer for the key `usage` names, when found.
+    pub fn metadata_for(&self, usage: &KeyUsage) -> Option<&KeyMetadata> {
+        self.key_for(usage).and_then(KeyRecord::metadata)
+    }
+}
+
+impl Cluster {
+    /// The cluster's own key usages, then the keys its services' running
+    /// deployments were created with (not deduplicated).
+    pub fn usages_with_pinned(&self) -> impl Iterator<Item = &KeyUsage> {
+        let own: &[KeyUsage] = match &self.lookup {
+            ClusterLookup::Found { key_usages, .. } => key_usages,
+            _ => &[],
+        };
+        let pinned = self
+            .services()
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|s| &s.deployments)
+            .filter_map(|d| d.ephemeral_storage_key.as_ref());
+        own.iter().chain(pinned)
+    }
+}
+
 /// A fact that was read, could not be read, or was deliberately not asked for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]

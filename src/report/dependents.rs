@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::ClusterReport;
 use crate::finding::Verdict;
-use crate::inventory::{Cluster, Inventory, KeyLookup, KeyUsage, Platform, Usage};
+use crate::inventory::{Cluster, Inventory, KeyUsage, Platform, Usage};
 
 /// A key that makes at least one cluster fail.
 #[derive(Debug, Clone, Serialize)]
@@ -31,13 +31,13 @@ pub struct Dependent {
     /// a hostile inventory must not wrap them.
     pub desired: Option<i64>,
     pub running: Option<i64>,
-    pub effect: Effect,
+    pub effect: DependentEffect,
 }
 
 /// What the failing key does to the dependent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Effect {
+pub enum DependentEffect {
     /// Its running deployment uses the key: no scale-out or replacement can start.
     ScaleOutsAndReplacements,
     /// Its running deployment uses another key: its next deployment fails.
@@ -62,22 +62,22 @@ impl Dependent {
             _ => String::new(),
         };
         let effect = match self.effect {
-            Effect::ScaleOutsAndReplacements => "no replacement or scale-out task can start",
-            Effect::NextDeployment => {
+            DependentEffect::ScaleOutsAndReplacements => "no replacement or scale-out task can start",
+            DependentEffect::NextDeployment => {
                 "its current deployment uses another key; its next deployment will fail to start tasks"
             }
-            Effect::EbsVolumes => "tasks with ECS-managed EBS volumes cannot start",
-            Effect::NewTasks => "new tasks will fail to start",
-            Effect::NotAffected => "EC2/EXTERNAL launch type, not affected by the Fargate key",
+            DependentEffect::EbsVolumes => "tasks with ECS-managed EBS volumes cannot start",
+            DependentEffect::NewTasks => "new tasks will fail to start",
+            DependentEffect::NotAffected => "EC2/EXTERNAL launch type, not affected by the Fargate key",
         };
         format!("{what}: {counts}{effect}")
     }
 }
 
 fn key_facts(inventory: &Inventory, usage: &KeyUsage) -> (String, Option<String>) {
-    match inventory.key_for(usage).map(|k| &k.describe) {
-        Some(KeyLookup::Found { metadata }) => (metadata.arn.clone(), metadata.key_state.clone()),
-        _ => (usage.configured.clone().unwrap_or_default(), None),
+    match inventory.metadata_for(usage) {
+        Some(metadata) => (metadata.arn.clone(), metadata.key_state.clone()),
+        None => (usage.configured.clone().unwrap_or_default(), None),
     }
 }
 
@@ -122,7 +122,7 @@ pub fn failing_keys(inventory: &Inventory, reports: &[ClusterReport]) -> Vec<Fai
             let counts = pinned
                 .iter()
                 .fold((0i64, 0i64), |(r, d), dep| (r + i64::from(dep.running), d + i64::from(dep.desired)));
-            add(key_facts(inventory, usage), base(Some(name), Some(counts), Effect::ScaleOutsAndReplacements));
+            add(key_facts(inventory, usage), base(Some(name), Some(counts), DependentEffect::ScaleOutsAndReplacements));
         }
     }
     let mut keys: Vec<FailingKey> = keys.into_values().collect();
@@ -134,12 +134,12 @@ pub fn failing_keys(inventory: &Inventory, reports: &[ClusterReport]) -> Vec<Fai
     keys
 }
 
-type Dep = (Option<String>, Option<(i64, i64)>, Effect);
+type Dep = (Option<String>, Option<(i64, i64)>, DependentEffect);
 
 /// What depends on a cluster's own (failing) key for `usage`.
 fn cluster_dependents(cluster: &Cluster, usage: &KeyUsage) -> Vec<Dep> {
     let Some(services) = cluster.services() else {
-        return vec![(None, None, Effect::NewTasks)];
+        return vec![(None, None, DependentEffect::NewTasks)];
     };
     let mine = usage.lookup.as_deref();
     let mut out = Vec::new();
@@ -147,7 +147,7 @@ fn cluster_dependents(cluster: &Cluster, usage: &KeyUsage) -> Vec<Dep> {
         match usage.usage {
             Usage::FargateEphemeralStorage => {
                 if s.platform() == Platform::NotFargate {
-                    out.push((Some(s.name.clone()), None, Effect::NotAffected));
+                    out.push((Some(s.name.clone()), None, DependentEffect::NotAffected));
                     continue;
                 }
                 // A deployment with no key reported is taken to use the
@@ -161,13 +161,13 @@ fn cluster_dependents(cluster: &Cluster, usage: &KeyUsage) -> Vec<Dep> {
                     out.push((
                         Some(s.name.clone()),
                         Some((i64::from(s.running), i64::from(s.desired))),
-                        Effect::NextDeployment,
+                        DependentEffect::NextDeployment,
                     ));
                 } else {
                     out.push((
                         Some(s.name.clone()),
                         Some((i64::from(s.running), i64::from(s.desired))),
-                        Effect::ScaleOutsAndReplacements,
+                        DependentEffect::ScaleOutsAndReplacements,
                     ));
                 }
             }
@@ -176,7 +176,7 @@ fn cluster_dependents(cluster: &Cluster, usage: &KeyUsage) -> Vec<Dep> {
                     out.push((
                         Some(s.name.clone()),
                         Some((i64::from(s.running), i64::from(s.desired))),
-                        Effect::EbsVolumes,
+                        DependentEffect::EbsVolumes,
                     ));
                 }
             }
@@ -187,7 +187,7 @@ fn cluster_dependents(cluster: &Cluster, usage: &KeyUsage) -> Vec<Dep> {
         out.push((
             None,
             None,
-            if usage.usage == Usage::ManagedStorage { Effect::EbsVolumes } else { Effect::NewTasks },
+            if usage.usage == Usage::ManagedStorage { DependentEffect::EbsVolumes } else { DependentEffect::NewTasks },
         ));
     }
     out

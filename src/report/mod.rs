@@ -11,9 +11,9 @@ mod dependents;
 mod suppress;
 
 use crate::finding::{Finding, Verdict};
-use crate::inventory::{ClusterLookup, Fact, Gap, Inventory, KeyLookup, Platform, Usage};
+use crate::inventory::{ClusterLookup, Fact, Gap, Inventory, KeyRecord, Platform, Usage};
 
-pub use dependents::{Dependent, Effect, FailingKey};
+pub use dependents::{Dependent, DependentEffect, FailingKey};
 pub use suppress::{SuppressedFinding, SuppressionReport, SuppressionStatus};
 
 /// Version of the JSON report contract; bumped on breaking changes only
@@ -261,10 +261,7 @@ impl Report {
                 let key_usages = usages
                     .iter()
                     .map(|u| {
-                        let metadata = match inventory.key_for(u).map(|k| &k.describe) {
-                            Some(KeyLookup::Found { metadata }) => Some(metadata),
-                            _ => None,
-                        };
+                        let metadata = inventory.metadata_for(u);
                         UsageReport {
                             usage: u.usage,
                             verdict: worst(findings.iter().filter(|f| f.usage == Some(u.usage) && f.service.is_none())),
@@ -289,10 +286,7 @@ impl Report {
                                 .iter()
                                 .map(|d| {
                                     let pin = d.ephemeral_storage_key.as_ref();
-                                    let metadata = match pin.and_then(|p| inventory.key_for(p)).map(|k| &k.describe) {
-                                        Some(KeyLookup::Found { metadata }) => Some(metadata),
-                                        _ => None,
-                                    };
+                                    let metadata = pin.and_then(|p| inventory.metadata_for(p));
                                     DeploymentReport {
                                         id: d.id.clone(),
                                         status: d.status.clone(),
@@ -441,15 +435,8 @@ fn key_reports(inventory: &Inventory) -> Vec<KeyReport> {
     use std::collections::{BTreeMap, BTreeSet};
     let mut users: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for c in &inventory.clusters {
-        let ClusterLookup::Found { key_usages, .. } = &c.lookup else { continue };
-        let pinned = c
-            .services()
-            .unwrap_or_default()
-            .iter()
-            .flat_map(|s| &s.deployments)
-            .filter_map(|d| d.ephemeral_storage_key.as_ref());
-        for u in key_usages.iter().chain(pinned) {
-            if let Some(KeyLookup::Found { metadata }) = inventory.key_for(u).map(|k| &k.describe) {
+        for u in c.usages_with_pinned() {
+            if let Some(metadata) = inventory.metadata_for(u) {
                 users.entry(metadata.arn.as_str()).or_default().insert(c.name.as_str());
             }
         }
@@ -458,10 +445,7 @@ fn key_reports(inventory: &Inventory) -> Vec<KeyReport> {
     inventory
         .keys
         .values()
-        .filter_map(|k| match &k.describe {
-            KeyLookup::Found { metadata } => Some(metadata),
-            _ => None,
-        })
+        .filter_map(KeyRecord::metadata)
         .filter(|m| seen.insert(m.arn.clone()))
         .map(|m| {
             let details = inventory.key_details.get(&m.arn);
@@ -495,7 +479,7 @@ mod tests {
     use super::*;
     use crate::checks::testing::*;
     use crate::checks::{CheckOptions, run};
-    use crate::inventory::KeyMetadata;
+    use crate::inventory::{KeyLookup, KeyMetadata};
 
     /// Runs every check; described keys get a key policy that lets Fargate in.
     fn report(inv: &Inventory) -> Report {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::config::Suppression;
 use crate::finding::{Finding, Severity, Verdict};
-use crate::inventory::{Cluster, Inventory, KeyLookup, key_lookup_reference};
+use crate::inventory::{Cluster, Inventory, key_lookup_reference};
 
 /// A finding that a suppression accepted.
 #[derive(Debug, Clone, Serialize)]
@@ -111,10 +111,7 @@ impl<'a> Tally<'a> {
         let configured = f.key.as_deref()?;
         let (_, reference) =
             key_lookup_reference(configured, cluster.arn.as_deref().unwrap_or_default(), &cluster.region);
-        match &self.inventory.keys.get(&reference)?.describe {
-            KeyLookup::Found { metadata } => Some(metadata.arn.clone()),
-            _ => None,
-        }
+        self.inventory.keys.get(&reference)?.metadata().map(|m| m.arn.clone())
     }
 
     pub(super) fn finish(self) -> Vec<SuppressionReport> {

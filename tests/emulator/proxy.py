@@ -115,11 +115,14 @@ class Handler(BaseHTTPRequestHandler):
                             raise
                 status, ctype = resp.status, resp.getheader("Content-Type", "application/json")
             time.sleep(self.delay / 2)
-            self.reply(status, answer, ctype)
         finally:
+            # Counted out before the answer is written: the client may send
+            # its next request as soon as it has read this one, so counting
+            # out afterwards would overstate what was in flight.
             with STATE["lock"]:
                 STATE["in_flight"] -= 1
                 STATE["log"].append([op, round(started, 4), round(time.monotonic() - START, 4)])
+        self.reply(status, answer, ctype)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 

@@ -5,7 +5,7 @@ use crate::checks::testing::*;
 use crate::checks::{CheckOptions, run};
 use crate::finding::{Severity, Verdict};
 use crate::inventory::{Fact, Inventory, KeyMetadata, Service};
-use crate::report::{Effect, Report};
+use crate::report::{DependentEffect as Effect, Report};
 
 /// Cluster prod on key `current`, with `services`; both keys described.
 fn estate(current: KeyMetadata, old: KeyMetadata, services: Vec<Service>) -> Inventory {
