@@ -35,9 +35,10 @@ $(VENV)/.installed: tests/emulator/requirements.txt
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
-	@# Only collect/ talks to AWS: no other module may name an SDK crate.
-	@if grep -rn 'aws_sdk_' src --include='*.rs' | grep -v '^src/collect/'; then \
-	    echo "error: only src/collect/ may use the aws_sdk_* crates" >&2; exit 1; fi
+	@# Only collect/ talks to AWS: no other module may name an SDK crate,
+	@# the SDK configuration, credentials or the smithy runtime.
+	@if grep -rnE 'aws_sdk_|aws_config|aws_credential_types|aws_smithy_' src --include='*.rs' | grep -v '^src/collect/'; then \
+	    echo "error: only src/collect/ may use the AWS SDK crates (aws_sdk_*, aws_config, aws_credential_types, aws_smithy_*)" >&2; exit 1; fi
 
 # Each integration-test binary starts its own emulator (tests/emulator/serve.py)
 # and stops it when it exits, so no server is left behind.

@@ -3,31 +3,18 @@
 //! `audit`. No AWS calls of its own beyond resolving the SDK configuration
 //! and proving credentials exist.
 
-use std::collections::BTreeMap;
-
-use futures_util::StreamExt;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use aws_config::BehaviorVersion;
-use aws_config::default_provider::credentials::DefaultCredentialsChain;
-use aws_config::meta::region::RegionProviderChain;
-use aws_config::timeout::TimeoutConfig;
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 
 use crate::audit::{self, Aggregator, Window};
 use crate::checks::{self, CheckOptions};
 use crate::cli::{AuditArgs, AwsArgs, CheckArgs, ColorMode};
-use crate::collect::{self, CollectOptions, Scope, SdkClients};
+use crate::collect::live::{AccountScope, Connection, LiveRequest};
+use crate::collect::{self, CollectOptions, SdkClients};
 use crate::error::AppError;
 use crate::inventory::{self, Inventory};
 use crate::render;
 use crate::report::Report;
-
-/// How long resolving credentials may take before we call it "no credentials".
-/// Off EC2 the chain ends at the instance-metadata service, which must not hang us.
-const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs `check` and returns the exit code its verdict implies.
 pub async fn check(args: CheckArgs, verbose: u8) -> Result<u8, AppError> {
@@ -72,7 +59,27 @@ pub async fn check(args: CheckArgs, verbose: u8) -> Result<u8, AppError> {
             merged
         }
         [] => {
-            let inv = collect_live(&args, verbose).await?;
+            let request = LiveRequest {
+                conn: connection(&args.aws),
+                accounts: AccountScope {
+                    org: args.accounts.org,
+                    accounts: args.accounts.accounts.clone(),
+                    exclude_accounts: args.accounts.exclude_accounts.clone(),
+                    role_name: args.accounts.role_name.clone(),
+                    external_id: args.accounts.external_id.clone(),
+                },
+                clusters: args.clusters.clone(),
+                services: args.services.clone(),
+                no_services: args.no_services,
+                alarms: args.alarms,
+                // A progress line on stderr, only on a terminal and only
+                // when no log lines would interleave with it.
+                options: CollectOptions {
+                    concurrency: usize::from(args.aws.concurrency),
+                    progress: io::stderr().is_terminal() && verbose == 0,
+                },
+            };
+            let inv = collect::live::collect_live(&request).await?;
             if let (Some(path), Some(file)) = (&args.save_inventory, saved.take()) {
                 save_inventory(path, file, &inv)?;
             }
@@ -162,6 +169,11 @@ fn finish(path: Option<&Path>, sink: Sink, written: io::Result<()>) -> Result<()
 /// LookupEvents reaches back 90 days at most.
 const LOOKUP_MAX_DAYS: i64 = 90;
 
+/// How to reach AWS, from the command line.
+fn connection(aws: &AwsArgs) -> Connection {
+    Connection { regions: aws.regions.clone(), profile: aws.profile.clone(), timeout: aws.timeout }
+}
+
 /// Runs `audit` and returns its exit code.
 pub async fn audit(args: AuditArgs) -> Result<u8, AppError> {
     let now = jiff::Timestamp::now();
@@ -224,8 +236,9 @@ pub async fn audit(args: AuditArgs) -> Result<u8, AppError> {
             if since > until {
                 return Err(AppError::Usage("--since is after --until: the window ends before it starts".into()));
             }
-            let config = sdk_config(&args.aws).await?;
-            let regions = regions(&args.aws, &config)?;
+            let conn = connection(&args.aws);
+            let config = collect::live::sdk_config(&conn).await?;
+            let regions = collect::live::regions(&conn, &config)?;
             let clients = SdkClients::new(config);
             let mut agg = Aggregator::new(Window { since: Some(since), until: Some(until) });
             let mut gaps = Vec::new();
@@ -257,281 +270,6 @@ pub async fn audit(args: AuditArgs) -> Result<u8, AppError> {
     let written = render::render_audit(&report, args.out.format, color, &mut output);
     finish(args.out.output.as_deref(), output, written)?;
     Ok(report.exit_code)
-}
-
-fn regions(aws: &AwsArgs, config: &aws_config::SdkConfig) -> Result<Vec<String>, AppError> {
-    if !aws.regions.is_empty() {
-        return Ok(aws.regions.clone());
-    }
-    Ok(vec![config.region().ok_or(AppError::NoRegion)?.to_string()])
-}
-
-async fn collect_live(args: &CheckArgs, verbose: u8) -> Result<Inventory, AppError> {
-    let started = jiff::Timestamp::now();
-    let all_regions = args.aws.regions.iter().any(|r| r == "all");
-    let aws =
-        AwsArgs { regions: args.aws.regions.iter().filter(|r| *r != "all").cloned().collect(), ..args.aws.clone() };
-    let config = sdk_config(&aws).await?;
-    let default_regions = if all_regions { Vec::new() } else { regions(&aws, &config)? };
-    let scope = Scope {
-        regions: default_regions.clone(),
-        clusters: args.clusters.clone(),
-        services: args.services.clone(),
-        skip_services: args.no_services,
-        alarms: args.alarms,
-    };
-    // A progress line on stderr, only on a terminal and only when no log
-    // lines would interleave with it.
-    let progress = io::stderr().is_terminal() && verbose == 0;
-    let options = CollectOptions { concurrency: usize::from(args.aws.concurrency), progress };
-    if !args.accounts.multi() {
-        if !args.accounts.exclude_accounts.is_empty() || args.accounts.role_name.is_some() {
-            return Err(AppError::Usage("--exclude-account and --role-name need --org or --account".into()));
-        }
-        let mut extra = BTreeMap::new();
-        let scope = if all_regions {
-            let account = collect::org::caller(&config).await.map(|c| c.account).unwrap_or_default();
-            let (found, requests) = collect::org::enabled_regions(&config, &account).await;
-            extra.insert("account:ListRegions".to_string(), requests);
-            Scope { regions: found.map_err(|g| AppError::Usage(format!("--region all: {}", g.describe())))?, ..scope }
-        } else {
-            scope
-        };
-        let clients = SdkClients::new(config);
-        let mut inv = collect::collect(&clients, &scope, &options, started).await;
-        add_calls(&mut inv, extra);
-        return Ok(inv);
-    }
-    collect_accounts(args, config, scope, &options, all_regions, started).await
-}
-
-fn add_calls(inv: &mut Inventory, calls: BTreeMap<String, u64>) {
-    for (op, n) in calls {
-        *inv.api_calls.entry(op).or_default() += n;
-    }
-}
-
-/// A 12-digit AWS account id.
-fn validate_account(flag: &str, id: &str) -> Result<(), AppError> {
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(AppError::Usage(format!(
-            "{flag} {:?} is not an AWS account id (12 digits)",
-            crate::render::text::visible(id)
-        )))
-    }
-}
-
-/// An organization-wide or multi-account run: the accounts in scope, each
-/// read with its own credentials (the caller's) or a member role's, under
-/// one in-flight limit. An account that cannot be entered is recorded as
-/// unreadable, and the rest go on.
-async fn collect_accounts(
-    args: &CheckArgs,
-    config: aws_config::SdkConfig,
-    scope: Scope,
-    options: &CollectOptions,
-    all_regions: bool,
-    started: jiff::Timestamp,
-) -> Result<Inventory, AppError> {
-    let a = &args.accounts;
-    for id in &a.accounts {
-        validate_account("--account", id)?;
-    }
-    for id in &a.exclude_accounts {
-        validate_account("--exclude-account", id)?;
-    }
-    let mut calls = BTreeMap::new();
-    let caller = collect::org::caller(&config)
-        .await
-        .map_err(|g| AppError::NoCredentials(format!("whom the credentials belong to is unknown: {}", g.describe())))?;
-    *calls.entry("sts:GetCallerIdentity".to_string()).or_default() += 1;
-    // (id, name) of every account in scope.
-    let mut targets: Vec<(String, Option<String>)> = Vec::new();
-    if a.org {
-        let (listed, requests) = collect::org::list_accounts(&config).await;
-        calls.insert("organizations:ListAccounts".to_string(), requests);
-        let listed = listed.map_err(|g| {
-            AppError::Usage(format!(
-                "--org: the organization's accounts could not be listed ({}); run from the management account or a delegated administrator, or name accounts with --account",
-                g.describe()
-            ))
-        })?;
-        for acct in listed {
-            if acct.active() {
-                targets.push((acct.id, acct.name));
-            } else {
-                tracing::info!(account = acct.id, state = acct.state, "not ACTIVE: left out");
-            }
-        }
-    }
-    for id in &a.accounts {
-        if !targets.iter().any(|(t, _)| t == id) {
-            targets.push((id.clone(), None));
-        }
-    }
-    targets.retain(|(id, _)| !a.exclude_accounts.contains(id));
-    targets.sort();
-    if targets.is_empty() {
-        return Err(AppError::Usage("no account is left in scope (--exclude-account removed them all?)".into()));
-    }
-    let others: Vec<&str> = targets.iter().map(|(id, _)| id.as_str()).filter(|id| *id != caller.account).collect();
-    if !others.is_empty() && a.role_name.is_none() {
-        return Err(AppError::Usage(format!(
-            "--role-name is required to read account {} ({} account(s) besides the caller's {}): name the read-only role deployed in each member account (docs/permissions.md)",
-            others[0],
-            others.len(),
-            caller.account
-        )));
-    }
-    // Enter every account: the caller's with its own credentials, the
-    // others through the member role.
-    // At most --concurrency AssumeRole requests in flight too (in order, so
-    // that results line up with the targets).
-    let entered: Vec<Result<aws_config::SdkConfig, crate::inventory::Gap>> =
-        futures_util::stream::iter(targets.iter().map(|(id, _)| {
-            let config = &config;
-            let caller = &caller;
-            async move {
-                if *id == caller.account {
-                    return Ok(config.clone());
-                }
-                let role = collect::org::role_arn(&caller.arn, id, a.role_name.as_deref().unwrap_or_default());
-                collect::org::assume(config, &role, a.external_id.as_deref()).await
-            }
-        }))
-        .buffered(usize::from(args.aws.concurrency))
-        .collect()
-        .await;
-    *calls.entry("sts:AssumeRole".to_string()).or_default() +=
-        targets.iter().filter(|(id, _)| *id != caller.account).count() as u64;
-    // Regions: as given, or every Region enabled in each account.
-    let mut prepared = Vec::new();
-    for ((id, name), entered) in targets.into_iter().zip(entered) {
-        let regions = match (&entered, all_regions) {
-            (Ok(cfg), true) => {
-                let (found, requests) = collect::org::enabled_regions(cfg, &id).await;
-                *calls.entry("account:ListRegions".to_string()).or_default() += requests;
-                found
-            }
-            _ => Ok(scope.regions.clone()),
-        };
-        let clients = match (entered, regions) {
-            (Ok(cfg), Ok(regions)) => Ok((SdkClients::new(cfg), regions)),
-            (Err(gap), _) | (_, Err(gap)) => Err(gap),
-        };
-        prepared.push((id, name, clients));
-    }
-    let units: Vec<collect::Unit<'_>> = prepared
-        .iter()
-        .map(|(id, name, clients)| collect::Unit {
-            account: Some(id.clone()),
-            name: name.clone(),
-            clients: clients.as_ref().map(|(c, _)| c as &dyn collect::Clients).map_err(Clone::clone),
-            regions: clients.as_ref().map(|(_, r)| r.clone()).unwrap_or_default(),
-            caller: *id == caller.account,
-        })
-        .collect();
-    let mut inv = collect::collect_units(units, &scope, options, started).await;
-    if inv.identity.is_none() {
-        inv.identity = Some(caller);
-    }
-    add_calls(&mut inv, calls);
-    Ok(inv)
-}
-
-/// The SDK configuration: the standard chain for region and credentials,
-/// `--profile` and `--region` on top, and instance-metadata look-ups short
-/// enough that a laptop with no credentials fails in seconds, not minutes.
-async fn sdk_config(args: &AwsArgs) -> Result<aws_config::SdkConfig, AppError> {
-    let imds = aws_config::imds::Client::builder()
-        .connect_timeout(Duration::from_secs(1))
-        .read_timeout(Duration::from_secs(1))
-        .max_attempts(1)
-        .build();
-
-    let mut profile_region = aws_config::profile::ProfileFileRegionProvider::builder();
-    if let Some(profile) = &args.profile {
-        profile_region = profile_region.profile_name(profile);
-    }
-    let region_chain = RegionProviderChain::first_try(args.regions.first().cloned().map(aws_config::Region::new))
-        .or_else(aws_config::environment::EnvironmentVariableRegionProvider::new())
-        .or_else(profile_region.build())
-        .or_else(aws_config::imds::region::ImdsRegionProvider::builder().imds_client(imds.clone()).build());
-    let region = region_chain.region().await;
-    if region.is_none() && args.regions.is_empty() {
-        return Err(AppError::NoRegion);
-    }
-    // `--profile` wins over credentials in the environment, as with the AWS
-    // CLI (command line, then environment, then files): with a profile
-    // named, only that profile's credentials are used. Without one, the
-    // standard chain (environment first).
-    let credentials = match &args.profile {
-        Some(profile) => SharedCredentialsProvider::new(
-            aws_config::profile::ProfileFileCredentialsProvider::builder()
-                .configure(&aws_config::provider_config::ProviderConfig::default().with_region(region.clone()))
-                .profile_name(profile)
-                .build(),
-        ),
-        None => SharedCredentialsProvider::new(
-            DefaultCredentialsChain::builder().imds_client(imds).region(region.clone()).build().await,
-        ),
-    };
-
-    let provided = tokio::time::timeout(CREDENTIALS_TIMEOUT, credentials.provide_credentials()).await;
-    match (provided, &args.profile) {
-        (Ok(Ok(_)), _) => {}
-        (Ok(Err(e)), Some(profile)) => {
-            return Err(AppError::ProfileCredentials { profile: profile.clone(), reason: error_chain(&e) });
-        }
-        (Ok(Err(e)), None) => return Err(AppError::NoCredentials(error_chain(&e))),
-        (Err(_), _) => {
-            return Err(AppError::NoCredentials("timed out resolving credentials".to_string()));
-        }
-    }
-
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .credentials_provider(credentials)
-        .retry_config(retry_config())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(u64::from(args.timeout)))
-                .build(),
-        );
-    if let Some(region) = region {
-        loader = loader.region(region);
-    }
-    if let Some(profile) = &args.profile {
-        loader = loader.profile_name(profile);
-    }
-    Ok(loader.load().await)
-}
-
-/// The SDK's adaptive retry mode: on throttling it backs off and also
-/// slows the client's own request rate (a token bucket), so a fleet run
-/// converges on what AWS allows instead of retrying into the limit.
-/// `AWS_RETRY_MODE` and `AWS_MAX_ATTEMPTS` are honoured when set.
-fn retry_config() -> aws_config::retry::RetryConfig {
-    let attempts = std::env::var("AWS_MAX_ATTEMPTS").ok().and_then(|n| n.parse::<u32>().ok()).filter(|n| *n > 0);
-    let config = match std::env::var("AWS_RETRY_MODE").ok().as_deref() {
-        Some("standard" | "legacy") => aws_config::retry::RetryConfig::standard(),
-        _ => aws_config::retry::RetryConfig::adaptive(),
-    };
-    config.with_max_attempts(attempts.unwrap_or(3))
-}
-
-/// An error and its sources on one line ("a: b: c").
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    parts.dedup();
-    parts.join(": ").replace('\n', " ")
 }
 
 fn load_inventory(path: &Path) -> Result<Inventory, AppError> {

@@ -11,6 +11,7 @@ pub mod cloudtrail;
 mod ecs;
 mod error;
 mod kms;
+pub mod live;
 pub mod org;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
