@@ -161,6 +161,11 @@ impl Finding {
         self
     }
 
+    /// Whether a reader must look at it: anything but plain information.
+    pub fn needs_attention(&self) -> bool {
+        self.severity > Severity::Info || self.verdict != Verdict::Pass
+    }
+
     pub fn with_remediation(mut self, remediation: impl Into<String>) -> Self {
         self.remediation = Some(remediation.into());
         self

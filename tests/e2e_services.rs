@@ -240,6 +240,9 @@ fn service_needs_exactly_one_cluster() {
     for args in [&["check", "--service", "api"][..], &["check", "--service", "api", "-c", "a", "-c", "b"][..]] {
         let out = bin_aws(REGION).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(3), "{args:?}");
+        // The reason, not just the code: a usage error that says what to fix.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--cluster"), "{args:?}: {stderr}");
     }
 }
 

@@ -65,6 +65,8 @@ mod tests {
             let findings = eval(evaluate, &fargate_key(m), &CheckOptions::default());
             assert_eq!(findings.len(), *n, "{origin}");
             assert_eq!(worst(&findings), Verdict::Pass, "warning only");
+            // A key in a custom key store is worth reading: a warning, not information.
+            assert!(findings.iter().all(|f| f.severity == crate::finding::Severity::Warning), "{origin}: {findings:?}");
         }
     }
 }

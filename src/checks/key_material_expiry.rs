@@ -23,10 +23,8 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
         let days = days_until(ctx.now(), valid_to);
         let when = format_time(valid_to);
         let region = u.key_region();
-        let remediation = format!(
-            "Re-import the same key material with a later expiry, or none:\naws kms get-parameters-for-import --key-id {arn} --region {region} --wrapping-algorithm RSAES_OAEP_SHA_256 --wrapping-key-spec RSA_2048\naws kms import-key-material --key-id {arn} --region {region} --encrypted-key-material fileb://EncryptedKeyMaterial.bin --import-token fileb://ImportToken.bin --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE",
-            arn = m.arn
-        );
+        let remediation =
+            super::text::reimport_key_material("Re-import the same key material with a later expiry, or none:", &m.arn, region);
         let finding = if days < 0 {
             u.broken(&META, format!("has imported key material that expired on {when}; KMS deletes expired material and the key becomes unusable (PendingImport)."))
         } else if days <= horizon {

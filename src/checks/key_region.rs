@@ -73,6 +73,11 @@ mod tests {
         let arn = "arn:aws:kms:eu-west-1:123456789012:key/k";
         let lookup = crate::inventory::KeyLookup::Unreadable { gap: gap("AccessDeniedException") };
         let inv = one_usage(Usage::FargateEphemeralStorage, Some(arn), Some(lookup));
-        assert_eq!(eval(evaluate, &inv, &CheckOptions::default()).len(), 1);
+        let findings = eval(evaluate, &inv, &CheckOptions::default());
+        assert_eq!(findings.len(), 1);
+        // The Region DescribeKey was asked in (the key's, from its ARN) is the
+        // one the message names, against the cluster's.
+        assert!(findings[0].message.contains("is in eu-west-1"), "{}", findings[0].message);
+        assert!(findings[0].message.contains(&format!("the cluster in {REGION}")), "{}", findings[0].message);
     }
 }

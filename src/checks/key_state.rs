@@ -56,9 +56,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
                     &META,
                     "has no key material (PendingImport): the imported material expired or was deleted, or was never imported.",
                 )
-                .with_remediation(format!(
-                    "Re-import the same key material:\naws kms get-parameters-for-import --key-id {arn} --region {region} --wrapping-algorithm RSAES_OAEP_SHA_256 --wrapping-key-spec RSA_2048\naws kms import-key-material --key-id {arn} --region {region} --encrypted-key-material fileb://EncryptedKeyMaterial.bin --import-token fileb://ImportToken.bin --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE"
-                )),
+                .with_remediation(super::text::reimport_key_material("Re-import the same key material:", arn, region)),
             "Unavailable" => u
                 .broken(&META, "is Unavailable: its custom key store is disconnected.")
                 .with_remediation(match &m.custom_key_store_id {

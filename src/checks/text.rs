@@ -23,14 +23,18 @@ pub fn finish(cluster: &Cluster, mut f: Finding) -> Finding {
     f
 }
 
+/// The two commands that re-import key material into `arn`, after `intro`.
+pub fn reimport_key_material(intro: &str, arn: &str, region: &str) -> String {
+    format!(
+        "{intro}\naws kms get-parameters-for-import --key-id {arn} --region {region} --wrapping-algorithm RSAES_OAEP_SHA_256 --wrapping-key-spec RSA_2048\naws kms import-key-material --key-id {arn} --region {region} --encrypted-key-material fileb://EncryptedKeyMaterial.bin --import-token fileb://ImportToken.bin --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE"
+    )
+}
+
 impl<'a> UsageCtx<'a> {
     /// What a broken key does to this usage, for the end of a message.
     pub fn impact(&self) -> String {
         if let Some(p) = &self.pinned {
-            let (running, desired) = p
-                .deployments
-                .iter()
-                .fold((0i64, 0i64), |(r, d), dep| (r + i64::from(dep.running), d + i64::from(dep.desired)));
+            let (running, desired) = crate::inventory::task_counts(p.deployments.iter().copied());
             return format!(
                 "Its {running} running task(s) keep running (desired {desired}), but no replacement or additional task can start; a new deployment would pick up the cluster's current key."
             );

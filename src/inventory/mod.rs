@@ -468,6 +468,12 @@ impl Cluster {
     }
 }
 
+/// Running and desired tasks summed over `deployments`, as 64-bit numbers:
+/// ECS counts are 32-bit, and a hostile inventory must not wrap them.
+pub fn task_counts<'d>(deployments: impl IntoIterator<Item = &'d Deployment>) -> (i64, i64) {
+    deployments.into_iter().fold((0, 0), |(r, d), dep| (r + i64::from(dep.running), d + i64::from(dep.desired)))
+}
+
 /// A fact that was read, could not be read, or was deliberately not asked for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]

@@ -189,7 +189,7 @@ fn render_cluster(p: &Paint, c: &ClusterReport, multi: bool, out: &mut dyn Write
         };
         writeln!(out, "    {:<26} {key}", u.usage.as_str())?;
     }
-    for f in c.findings.iter().filter(|f| f.severity > Severity::Info || f.verdict > Verdict::Pass) {
+    for f in c.findings.iter().filter(|f| f.needs_attention()) {
         let mark = match (f.verdict, f.severity) {
             (Verdict::Fail, _) => p.apply("✗ fail", |s| s.red().bold()),
             (Verdict::Unknown, _) => p.apply("? unknown", |s| s.yellow().bold()),

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
 
 use super::text::{visible as v, visible_lines};
-use crate::finding::{Severity, Verdict};
+use crate::finding::Verdict;
 use crate::report::Report;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -75,7 +75,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let text: Vec<String> = c
             .findings
             .iter()
-            .filter(|f| f.severity > Severity::Info || f.verdict != Verdict::Pass)
+            .filter(|f| f.needs_attention())
             .map(|f| {
                 let fix = f
                     .remediation

@@ -119,9 +119,7 @@ pub fn failing_keys(inventory: &Inventory, reports: &[ClusterReport]) -> Vec<Fai
                 .filter(|d| d.ephemeral_storage_key.as_ref().and_then(|k| k.configured.as_deref()) == f.key.as_deref())
                 .collect();
             let Some(usage) = pinned.first().and_then(|d| d.ephemeral_storage_key.as_ref()) else { continue };
-            let counts = pinned
-                .iter()
-                .fold((0i64, 0i64), |(r, d), dep| (r + i64::from(dep.running), d + i64::from(dep.desired)));
+            let counts = crate::inventory::task_counts(pinned.iter().copied());
             add(key_facts(inventory, usage), base(Some(name), Some(counts), DependentEffect::ScaleOutsAndReplacements));
         }
     }

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::config::Suppression;
-use crate::finding::{Finding, Severity, Verdict};
+use crate::finding::Finding;
 use crate::inventory::{Cluster, Inventory, key_lookup_reference};
 
 /// A finding that a suppression accepted.
@@ -67,7 +67,7 @@ impl<'a> Tally<'a> {
         let mut suppressed = Vec::new();
         for f in findings {
             // Only problems are accepted; information stays as it is.
-            let problem = f.severity > Severity::Info || f.verdict != Verdict::Pass;
+            let problem = f.needs_attention();
             let hit = problem.then(|| self.suppressions.iter().position(|s| self.matches(s, cluster, &f))).flatten();
             match hit {
                 Some(i) => {
@@ -143,6 +143,7 @@ mod tests {
     use super::*;
     use crate::checks::testing::*;
     use crate::checks::{CheckOptions, run};
+    use crate::finding::{Severity, Verdict};
     use crate::inventory::KeyMetadata;
     use crate::report::Report;
 
