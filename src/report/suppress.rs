@@ -143,7 +143,7 @@ mod tests {
     use super::*;
     use crate::checks::testing::*;
     use crate::checks::{CheckOptions, run};
-    use crate::finding::{Severity, Verdict};
+    use crate::finding::Verdict;
     use crate::inventory::KeyMetadata;
     use crate::report::Report;
 
