@@ -18,7 +18,7 @@ pub enum AppError {
     #[error("profile \"{profile}\" gives no usable credentials: {reason}")]
     ProfileCredentials { profile: String, reason: String },
     #[error("invalid configuration {}: {reason}", path.display())]
-    Config { path: PathBuf, reason: String },
+    Config { path: PathBuf, reason: crate::config::ConfigError },
     #[error("cannot read inventory {}: {reason}", path.display())]
     Inventory { path: PathBuf, reason: String },
     #[error("cannot write {what} {}: {source}", path.display())]
