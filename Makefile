@@ -87,8 +87,12 @@ demo: venv
 	echo "==> ecs-key-preflight check --region us-east-1"; echo; \
 	rc=0; env $(EMU_ENV) AWS_ENDPOINT_URL=$$endpoint $(BIN) check --region us-east-1 || rc=$$?; \
 	echo; \
-	if [ $$rc -eq 1 ]; then echo "==> demo ran as intended: exit 1, the failing clusters are on purpose"; \
-	else echo "==> demo did not run as intended: exit $$rc (expected 1)" >&2; exit 1; fi
+	if [ $$rc -ne 1 ]; then echo "==> demo did not run as intended: exit $$rc (expected 1)" >&2; exit 1; fi; \
+	echo "==> ecs-key-preflight what-if --disable-key alias/prod-api-storage   (nothing is changed in AWS)"; echo; \
+	rc=0; env $(EMU_ENV) AWS_ENDPOINT_URL=$$endpoint $(BIN) what-if --disable-key alias/prod-api-storage || rc=$$?; \
+	echo; \
+	if [ $$rc -eq 1 ]; then echo "==> demo ran as intended: exit 1, the failing clusters are on purpose, and disabling prod-api's key would break two more"; \
+	else echo "==> demo did not run as intended: what-if exit $$rc (expected 1)" >&2; exit 1; fi
 
 bench: venv
 	$(CARGO) build --release

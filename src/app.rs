@@ -45,6 +45,34 @@ pub async fn check(args: CheckArgs, verbose: u8) -> Result<u8, AppError> {
         Some(path) => Some(create_output(path, "inventory")?),
         None => None,
     };
+    let (inventory, notes) = obtain_inventory(&args, verbose, &mut saved).await?;
+    let options = CheckOptions {
+        horizon_days: i64::from(args.horizon),
+        grant_quota: args.grant_quota,
+        grant_warn_percent: u64::from(args.grant_warn_percent),
+        require_rotation: args.require_rotation,
+    };
+    let build = crate::report::BuildOptions { allow_empty: args.allow_empty, grant_quota: options.grant_quota };
+    let mut report = Report::build_with(&inventory, checks::run(&inventory, &options), &config.suppress, build);
+    if !config.suppress.is_empty() {
+        report.suppressions_file = config_path.map(|p| p.display().to_string());
+    }
+    report.notes = notes;
+    let color = use_color(args.out.color, args.out.output.is_some());
+    let render_options = render::RenderOptions { color };
+    let written = render::render(&report, args.out.format, render_options, &mut output);
+    finish(args.out.output.as_deref(), output, written)?;
+    Ok(report.exit_code)
+}
+
+/// The inventory of a run, as `check` gets it: loaded (and merged) from
+/// `--inventory` files, or collected live (and saved with
+/// `--save-inventory`). Also returns the notes the merge left.
+async fn obtain_inventory(
+    args: &CheckArgs,
+    verbose: u8,
+    saved: &mut Option<crate::fsio::Output>,
+) -> Result<(Inventory, Vec<String>), AppError> {
     let mut notes = Vec::new();
     let inventory = match args.inventory.as_slice() {
         [path] => load_inventory(path)?,
@@ -95,23 +123,7 @@ pub async fn check(args: CheckArgs, verbose: u8) -> Result<u8, AppError> {
             inv
         }
     };
-    let options = CheckOptions {
-        horizon_days: i64::from(args.horizon),
-        grant_quota: args.grant_quota,
-        grant_warn_percent: u64::from(args.grant_warn_percent),
-        require_rotation: args.require_rotation,
-    };
-    let build = crate::report::BuildOptions { allow_empty: args.allow_empty, grant_quota: options.grant_quota };
-    let mut report = Report::build_with(&inventory, checks::run(&inventory, &options), &config.suppress, build);
-    if !config.suppress.is_empty() {
-        report.suppressions_file = config_path.map(|p| p.display().to_string());
-    }
-    report.notes = notes;
-    let color = use_color(args.out.color, args.out.output.is_some());
-    let render_options = render::RenderOptions { color };
-    let written = render::render(&report, args.out.format, render_options, &mut output);
-    finish(args.out.output.as_deref(), output, written)?;
-    Ok(report.exit_code)
+    Ok((inventory, notes))
 }
 
 /// The suppressions file this run reads, if any.
@@ -344,4 +356,125 @@ fn decide_color(mode: ColorMode, to_file: bool) -> bool {
             !to_file && !no_color && io::stdout().is_terminal()
         }
     }
+}
+
+/// Runs `what-if` and returns its exit code.
+pub async fn what_if(args: crate::cli::WhatIfArgs, verbose: u8) -> Result<u8, AppError> {
+    use crate::whatif::{self, Change, ChangeReport};
+    let c = &args.check;
+    if !matches!(c.out.format, render::Format::Human | render::Format::Json) {
+        return Err(AppError::Usage("what-if writes human or json reports only".into()));
+    }
+    validate_regions(&c.aws.regions)?;
+    // Every change is read and checked before anything is collected.
+    let mut wanted: Vec<(String, Change, bool)> = Vec::new(); // (source, change, named by a flag)
+    for key in &args.disable_keys {
+        wanted.push(("--disable-key".into(), Change::DisableKey { key: key.clone() }, true));
+    }
+    for key in &args.delete_keys {
+        let days = i64::from(args.pending_window_days);
+        wanted.push((
+            "--schedule-key-deletion".into(),
+            Change::ScheduleKeyDeletion { key: key.clone(), pending_window_days: days },
+            true,
+        ));
+    }
+    for spec in &args.put_key_policies {
+        let (key, file) = spec
+            .split_once('=')
+            .ok_or_else(|| AppError::Usage(format!("--put-key-policy {spec:?}: expected KEY=FILE")))?;
+        let text = crate::fsio::read_regular(Path::new(file))
+            .map_err(|e| AppError::Usage(format!("--put-key-policy: cannot read {file}: {e}")))?;
+        crate::policy::Policy::parse(&text)
+            .map_err(|e| AppError::Usage(format!("--put-key-policy: {file} is not a key policy document: {e}")))?;
+        wanted.push(("--put-key-policy".into(), Change::PutKeyPolicy { key: key.to_string(), policy: text }, true));
+    }
+    for spec in &args.set_cluster_keys {
+        let (cluster, key) = spec
+            .split_once('=')
+            .ok_or_else(|| AppError::Usage(format!("--set-cluster-key {spec:?}: expected CLUSTER=KEY")))?;
+        let change = Change::SetClusterKey {
+            cluster: cluster.to_string(),
+            usage: crate::inventory::Usage::FargateEphemeralStorage,
+            key: key.to_string(),
+        };
+        wanted.push(("--set-cluster-key".into(), change, true));
+    }
+    if let Some(plan) = &args.terraform_plan {
+        let text = crate::fsio::read_regular(plan)
+            .map_err(|e| AppError::Usage(format!("--terraform-plan {}: {e}", plan.display())))?;
+        let planned = whatif::terraform::changes(&text)
+            .map_err(|e| AppError::Usage(format!("--terraform-plan {}: {e}", plan.display())))?;
+        wanted.extend(planned.into_iter().map(|p| (p.address, p.change, false)));
+    }
+    if wanted.is_empty() && args.terraform_plan.is_none() {
+        return Err(AppError::Usage(
+            "what-if needs a change: --disable-key, --schedule-key-deletion, --put-key-policy, --set-cluster-key or --terraform-plan".into(),
+        ));
+    }
+    let mut output = open_output(c.out.output.as_deref(), "report")?;
+    let mut saved = match &c.save_inventory {
+        Some(path) => Some(create_output(path, "inventory")?),
+        None => None,
+    };
+    let (inventory, _) = obtain_inventory(c, verbose, &mut saved).await?;
+    // Resolve each key as check does; a key named by a flag that no cluster
+    // uses is described once (the one read what-if adds), and must exist.
+    let mut changes = Vec::new();
+    let mut extra = Vec::new();
+    for (source, change, named) in wanted {
+        let key = match &change {
+            Change::DisableKey { key }
+            | Change::ScheduleKeyDeletion { key, .. }
+            | Change::PutKeyPolicy { key, .. }
+            | Change::KeyUnknown { key, .. }
+            | Change::SetClusterKey { key, .. } => Some(key.clone()),
+            Change::ClusterKeyUnknown { .. } => None,
+        };
+        let mut key_arn = key.as_deref().and_then(|k| whatif::resolve(&inventory, k));
+        if let (Some(key), None, true) = (&key, &key_arn, named) {
+            if !c.inventory.is_empty() {
+                return Err(AppError::Usage(format!(
+                    "key {key} is not in the inventory: no cluster in it uses the key, or it does not exist"
+                )));
+            }
+            let conn = connection(&c.aws);
+            let region = crate::inventory::Arn::parse(key)
+                .map(|a| a.region.to_string())
+                .filter(|r| !r.is_empty())
+                .or_else(|| inventory.regions.first().cloned())
+                .unwrap_or_else(|| "us-east-1".into());
+            match collect::live::describe_key(&conn, &region, key).await? {
+                Some(m) => {
+                    key_arn = Some(m.arn.clone());
+                    extra.push(crate::inventory::KeyRecord {
+                        reference: m.arn.clone(),
+                        region,
+                        describe: crate::inventory::KeyLookup::Found { metadata: Box::new(m) },
+                    });
+                }
+                None => return Err(AppError::Usage(format!("key {key} does not exist (KMS NotFoundException)"))),
+            }
+        }
+        let deletion_date = match &change {
+            Change::ScheduleKeyDeletion { pending_window_days, .. } => {
+                inventory.collected_at.checked_add(jiff::SignedDuration::from_hours(24 * pending_window_days)).ok()
+            }
+            _ => None,
+        };
+        changes.push(ChangeReport { source, change, key_arn, deletion_date });
+    }
+    let options = CheckOptions {
+        horizon_days: i64::from(c.horizon),
+        grant_quota: c.grant_quota,
+        grant_warn_percent: u64::from(c.grant_warn_percent),
+        require_rotation: c.require_rotation,
+    };
+    let mut after = inventory.clone();
+    whatif::apply(&mut after, &changes, &extra);
+    let report = whatif::compare(&inventory, &after, changes, &options);
+    let color = use_color(c.out.color, c.out.output.is_some());
+    let written = render::render_whatif(&report, c.out.format, color, &mut output);
+    finish(c.out.output.as_deref(), output, written)?;
+    Ok(report.exit_code)
 }

@@ -47,6 +47,48 @@ pub enum Command {
     /// What CloudTrail says Fargate did with its keys: failed launches, and key changes by cluster.
     #[command(after_help = AUDIT_EXIT_CODES)]
     Audit(AuditArgs),
+    /// Which clusters and services a key change would break, before anyone makes it (nothing is changed in AWS).
+    #[command(name = "what-if", after_help = WHATIF_EXIT_CODES)]
+    WhatIf(WhatIfArgs),
+}
+
+pub const WHATIF_EXIT_CODES: &str = "\
+Exit codes:
+  0  no cluster or service would newly fail
+  1  at least one cluster or service would newly fail
+  2  nothing would newly fail, but something could not be judged after the change
+  3  could not run: a bad change, a key that does not exist, an unreadable plan";
+
+/// `what-if`: the scope and source flags of `check`, and the changes.
+#[derive(Debug, clap::Args)]
+pub struct WhatIfArgs {
+    #[command(flatten)]
+    pub check: CheckArgs,
+
+    /// Disable KEY (key id, key ARN or alias; repeatable).
+    #[arg(long = "disable-key", value_name = "KEY")]
+    pub disable_keys: Vec<String>,
+
+    /// Schedule KEY for deletion (repeatable); the report says when it would be deleted.
+    #[arg(long = "schedule-key-deletion", value_name = "KEY")]
+    pub delete_keys: Vec<String>,
+
+    /// The waiting period of --schedule-key-deletion, 7 to 30 days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u8).range(7..=30))]
+    pub pending_window_days: u8,
+
+    /// Replace KEY's key policy with the document in FILE (repeatable).
+    #[arg(long = "put-key-policy", value_name = "KEY=FILE")]
+    pub put_key_policies: Vec<String>,
+
+    /// Point CLUSTER's Fargate ephemeral storage at KEY (repeatable); its services keep their
+    /// pinned key until redeployed.
+    #[arg(long = "set-cluster-key", value_name = "CLUSTER=KEY")]
+    pub set_cluster_keys: Vec<String>,
+
+    /// The changes of a Terraform plan: the JSON of `terraform show -json PLAN`.
+    #[arg(long, value_name = "FILE")]
+    pub terraform_plan: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

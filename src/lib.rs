@@ -18,4 +18,5 @@ pub mod inventory;
 pub mod policy;
 pub mod render;
 pub mod report;
+pub mod whatif;
 pub mod when;

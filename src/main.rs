@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Check(args) => ecs_key_preflight::app::check(args, verbose).await,
             Command::Audit(args) => ecs_key_preflight::app::audit(args).await,
+            Command::WhatIf(args) => ecs_key_preflight::app::what_if(args, verbose).await,
         }
     });
     match outcome {

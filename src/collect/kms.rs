@@ -39,7 +39,7 @@ fn timestamp(t: &aws_sdk_kms::primitives::DateTime) -> Option<jiff::Timestamp> {
     jiff::Timestamp::new(t.secs(), t.subsec_nanos() as i32).ok()
 }
 
-fn metadata(m: &aws_sdk_kms::types::KeyMetadata) -> KeyMetadata {
+pub(super) fn metadata(m: &aws_sdk_kms::types::KeyMetadata) -> KeyMetadata {
     KeyMetadata {
         arn: m.arn().unwrap_or(m.key_id()).to_string(),
         key_id: m.key_id().to_string(),

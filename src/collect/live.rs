@@ -337,3 +337,23 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.dedup();
     parts.join(": ").replace('\n', " ")
 }
+
+/// DescribeKey for a key a `what-if` change names that no cluster in the
+/// inventory uses (the one read what-if adds to check's): `Ok(None)` when
+/// KMS says it does not exist.
+pub async fn describe_key(
+    conn: &Connection,
+    region: &str,
+    reference: &str,
+) -> Result<Option<crate::inventory::KeyMetadata>, AppError> {
+    let config = sdk_config(conn).await?;
+    let config = config.to_builder().region(aws_config::Region::new(region.to_string())).build();
+    match aws_sdk_kms::Client::new(&config).describe_key().key_id(reference).send().await {
+        Ok(out) => Ok(out.key_metadata().map(super::kms::metadata)),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found_exception()) => Ok(None),
+        Err(e) => Err(AppError::Usage(format!(
+            "key {reference} could not be described: {}",
+            super::gap("kms:DescribeKey", reference, &e).describe()
+        ))),
+    }
+}

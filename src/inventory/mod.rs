@@ -320,6 +320,15 @@ impl Usage {
         }
     }
 
+    /// The usage in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Usage::FargateEphemeralStorage => "Fargate ephemeral storage",
+            Usage::ManagedStorage => "ECS-managed EBS storage",
+            Usage::ExecuteCommand => "ECS Exec",
+        }
+    }
+
     /// The cluster configuration field the key is read from.
     pub fn config_field(self) -> &'static str {
         match self {

@@ -8,6 +8,7 @@ mod json;
 mod junit;
 mod prometheus;
 pub mod text;
+mod whatif;
 
 use std::io::{self, Write};
 
@@ -45,6 +46,19 @@ pub fn render(report: &Report, format: Format, options: RenderOptions, out: &mut
         Format::Json => json(report, out),
         Format::Junit => junit::render(report, out),
         Format::Prometheus => prometheus::render(report, out),
+    }
+}
+
+/// Writes a what-if report in `format` (human or JSON).
+pub fn render_whatif(
+    report: &crate::whatif::WhatIfReport,
+    format: Format,
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Json => whatif::json(report, out),
+        _ => whatif::human(report, color, out),
     }
 }
 

@@ -37,6 +37,8 @@ def main(endpoint: str) -> None:
         return kms.create_key(**kwargs)["KeyMetadata"]
 
     healthy = key("prod-api Fargate storage")
+    # The name key administrators know it by (make demo's what-if uses it).
+    kms.create_alias(AliasName="alias/prod-api-storage", TargetKeyId=healthy["KeyId"])
     disabled = key("payments Fargate storage")
     kms.disable_key(KeyId=disabled["KeyId"])
     doomed = key("batch Fargate storage")
