@@ -395,7 +395,7 @@ pub async fn what_if(args: crate::cli::WhatIfArgs, verbose: u8) -> Result<u8, Ap
             .ok_or_else(|| AppError::Usage(format!("--set-cluster-key {spec:?}: expected CLUSTER=KEY")))?;
         let change = Change::SetClusterKey {
             cluster: cluster.to_string(),
-            usage: crate::inventory::Usage::FargateEphemeralStorage,
+            usage: crate::inventory::KeyRole::FargateEphemeralStorage,
             key: key.to_string(),
         };
         wanted.push(("--set-cluster-key".into(), change, true));

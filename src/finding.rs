@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::inventory::Usage;
+use crate::inventory::KeyRole;
 
 /// The answer for a key usage, a cluster, or the whole run. Ordered so that
 /// the worst of several is their `max`: a failure outranks unknown.
@@ -60,14 +60,14 @@ pub struct CheckMeta {
     /// One line saying what the check looks at (rendered in JUnit).
     pub title: &'static str,
     /// The key usages it judges ([`ANY_USAGE`] for every one).
-    pub usages: &'static [Usage],
+    pub usages: &'static [KeyRole],
 }
 
 /// Every key usage.
-pub const ANY_USAGE: &[Usage] = &Usage::ALL;
+pub const ANY_USAGE: &[KeyRole] = &KeyRole::ALL;
 /// The Fargate ephemeral storage key only: what only Fargate's own
 /// requirements (customer managed, single-Region, its key policy) concern.
-pub const FARGATE_ONLY: &[Usage] = &[Usage::FargateEphemeralStorage];
+pub const FARGATE_ONLY: &[KeyRole] = &[KeyRole::FargateEphemeralStorage];
 
 impl CheckMeta {
     /// Where the check is documented.
@@ -76,7 +76,7 @@ impl CheckMeta {
     }
 
     /// Whether the check judges `usage`.
-    pub fn judges(&self, usage: Usage) -> bool {
+    pub fn judges(&self, usage: KeyRole) -> bool {
         self.usages.contains(&usage)
     }
 }
@@ -110,7 +110,7 @@ pub struct Finding {
     /// What this finding does to the verdict.
     pub verdict: Verdict,
     /// The key usage it is about; `None` for the cluster as a whole.
-    pub usage: Option<Usage>,
+    pub usage: Option<KeyRole>,
     /// The key reference as configured, when the finding is about a key.
     pub key: Option<String>,
     /// The service whose running deployment pins the key, when the finding
@@ -155,7 +155,7 @@ impl Finding {
         }
     }
 
-    pub fn with_usage(mut self, usage: Usage, key: Option<&str>) -> Self {
+    pub fn with_usage(mut self, usage: KeyRole, key: Option<&str>) -> Self {
         self.usage = Some(usage);
         self.key = key.map(str::to_string);
         self

@@ -606,7 +606,7 @@ async fn targeted_service_run_makes_only_the_calls_it_needs() {
     assert_eq!(services.num_calls(), 1);
     // The cluster's key and the pinned key; not the ECS Exec key, which api does not use.
     assert_eq!(describe.num_calls(), 2);
-    let exec = inv.clusters[0].usage(ecs_key_preflight::inventory::Usage::ExecuteCommand).unwrap();
+    let exec = inv.clusters[0].usage(ecs_key_preflight::inventory::KeyRole::ExecuteCommand).unwrap();
     assert!(exec.skipped.as_deref().unwrap().contains("does not enable ECS Exec"), "{exec:?}");
     let total: u64 = inv.api_calls.values().sum();
     // DescribeClusters 1 + DescribeServices 1 + 2 keys x (DescribeKey, GetKeyPolicy, ListGrants, GetKeyRotationStatus).

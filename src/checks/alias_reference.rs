@@ -44,18 +44,18 @@ mod tests {
     use crate::checks::testing::*;
     use crate::finding::Verdict;
     #[allow(unused_imports)]
-    use crate::inventory::Usage;
+    use crate::inventory::KeyRole;
 
     #[test]
     fn alias_table() {
         // (configured, usage, verdict)
         let cases = [
-            ("alias/fargate", Usage::FargateEphemeralStorage, Verdict::Fail),
-            ("arn:aws:kms:us-east-1:123456789012:alias/fargate", Usage::FargateEphemeralStorage, Verdict::Fail),
-            ("arn:aws:kms:us-east-1:123456789012:key/k", Usage::FargateEphemeralStorage, Verdict::Pass),
-            ("1234abcd-0000-0000-0000-EXAMPLE00000", Usage::FargateEphemeralStorage, Verdict::Pass),
+            ("alias/fargate", KeyRole::FargateEphemeralStorage, Verdict::Fail),
+            ("arn:aws:kms:us-east-1:123456789012:alias/fargate", KeyRole::FargateEphemeralStorage, Verdict::Fail),
+            ("arn:aws:kms:us-east-1:123456789012:key/k", KeyRole::FargateEphemeralStorage, Verdict::Pass),
+            ("1234abcd-0000-0000-0000-EXAMPLE00000", KeyRole::FargateEphemeralStorage, Verdict::Pass),
             // Aliases are only ruled out for Fargate ephemeral storage.
-            ("alias/exec", Usage::ExecuteCommand, Verdict::Pass),
+            ("alias/exec", KeyRole::ExecuteCommand, Verdict::Pass),
         ];
         for (configured, usage, verdict) in cases {
             let inv = one_usage(usage, Some(configured), Some(found(healthy("k"))));
@@ -72,7 +72,7 @@ mod tests {
     #[test]
     fn unresolved_alias_still_fails() {
         let lookup = crate::inventory::KeyLookup::NotFound { message: "Alias not found".into() };
-        let inv = one_usage(Usage::FargateEphemeralStorage, Some("alias/gone"), Some(lookup));
+        let inv = one_usage(KeyRole::FargateEphemeralStorage, Some("alias/gone"), Some(lookup));
         let findings = eval(evaluate, &inv, &CheckOptions::default());
         assert_eq!(worst(&findings), Verdict::Fail);
         assert!(findings[0].remediation.as_deref().unwrap().contains("<key-arn>"));

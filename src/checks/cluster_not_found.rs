@@ -37,7 +37,7 @@ mod tests {
     use crate::checks::CheckOptions;
     use crate::checks::testing::*;
     use crate::finding::Verdict;
-    use crate::inventory::Usage;
+    use crate::inventory::KeyRole;
 
     #[test]
     fn cluster_lookup_table() {
@@ -49,7 +49,7 @@ mod tests {
             (ClusterLookup::Found { status: "PROVISIONING".into(), key_usages: vec![] }, Verdict::Pass),
         ];
         for (lookup, verdict) in cases {
-            let mut inv = one_usage(Usage::FargateEphemeralStorage, None, None);
+            let mut inv = one_usage(KeyRole::FargateEphemeralStorage, None, None);
             inv.clusters[0].lookup = lookup.clone();
             let findings = eval(evaluate, &inv, &CheckOptions::default());
             assert_eq!(worst(&findings), verdict, "{lookup:?}");

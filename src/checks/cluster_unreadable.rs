@@ -39,18 +39,18 @@ mod tests {
     use crate::checks::CheckOptions;
     use crate::checks::testing::*;
     use crate::finding::Verdict;
-    use crate::inventory::Usage;
+    use crate::inventory::KeyRole;
 
     #[test]
     fn unreadable_cluster_is_unknown() {
         for code in ["AccessDeniedException", "ThrottlingException", "Timeout"] {
-            let mut inv = one_usage(Usage::FargateEphemeralStorage, None, None);
+            let mut inv = one_usage(KeyRole::FargateEphemeralStorage, None, None);
             inv.clusters[0].lookup = ClusterLookup::Unreadable { gap: gap(code) };
             let findings = eval(evaluate, &inv, &CheckOptions::default());
             assert_eq!(worst(&findings), Verdict::Unknown, "{code}");
             assert!(findings[0].message.contains(code));
         }
-        let inv = one_usage(Usage::FargateEphemeralStorage, None, None);
+        let inv = one_usage(KeyRole::FargateEphemeralStorage, None, None);
         assert!(eval(evaluate, &inv, &CheckOptions::default()).is_empty());
     }
 }

@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use super::{CheckMeta, CheckOptions, Policies};
 use crate::finding::Finding;
 use crate::inventory::{
-    Arn, Cluster, ClusterLookup, Deployment, Inventory, KeyDetails, KeyMetadata, KeyRecord, KeyUsage, Platform,
-    Service, Usage,
+    Arn, Cluster, ClusterKey, ClusterLookup, Deployment, Inventory, KeyDetails, KeyMetadata, KeyRecord, KeyRole,
+    Platform, Service,
 };
 use crate::policy::{Policy, PolicyError};
 
@@ -37,7 +37,7 @@ impl<'a> ClusterCtx<'a> {
     /// the key record it points at. Empty when the cluster was not found or
     /// could not be read.
     pub fn usages(&self) -> impl Iterator<Item = UsageCtx<'a>> + use<'a> {
-        let usages: &'a [KeyUsage] = match &self.cluster.lookup {
+        let usages: &'a [ClusterKey] = match &self.cluster.lookup {
             ClusterLookup::Found { key_usages, .. } => key_usages,
             _ => &[],
         };
@@ -60,7 +60,7 @@ impl<'a> ClusterCtx<'a> {
     fn pinned_usages(&self) -> Vec<UsageCtx<'a>> {
         let inventory = self.inventory;
         let cluster = self.cluster;
-        let current = cluster.usage(Usage::FargateEphemeralStorage).and_then(|u| u.lookup.as_deref());
+        let current = cluster.usage(KeyRole::FargateEphemeralStorage).and_then(|u| u.lookup.as_deref());
         let mut out: Vec<UsageCtx<'a>> = Vec::new();
         for service in cluster.services().unwrap_or_default() {
             if service.platform() == Platform::NotFargate {
@@ -109,7 +109,7 @@ impl<'a> ClusterCtx<'a> {
 pub struct UsageCtx<'a> {
     pub inventory: &'a Inventory,
     pub cluster: &'a Cluster,
-    pub usage: &'a KeyUsage,
+    pub usage: &'a ClusterKey,
     pub key: Option<&'a KeyRecord>,
     /// Set for a key a service's deployments were created with.
     pub pinned: Option<Pinned<'a>>,

@@ -40,7 +40,7 @@ mod tests {
     use crate::finding::Verdict;
     use crate::inventory::KeyMetadata;
     #[allow(unused_imports)]
-    use crate::inventory::Usage;
+    use crate::inventory::KeyRole;
 
     #[test]
     fn key_manager_table() {
@@ -57,7 +57,7 @@ mod tests {
         // ECS-managed EBS volumes may use the AWS managed aws/ebs key.
         let m = KeyMetadata { key_manager: Some("AWS".into()), ..healthy("k") };
         let arn = m.arn.clone();
-        let inv = one_usage(Usage::ManagedStorage, Some(&arn), Some(found(m)));
+        let inv = one_usage(KeyRole::ManagedStorage, Some(&arn), Some(found(m)));
         assert!(eval(evaluate, &inv, &CheckOptions::default()).is_empty());
     }
 }

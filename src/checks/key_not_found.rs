@@ -34,15 +34,15 @@ mod tests {
     use crate::checks::CheckOptions;
     use crate::checks::testing::*;
     use crate::finding::Verdict;
-    use crate::inventory::Usage;
+    use crate::inventory::KeyRole;
 
     #[test]
     fn not_found_fails_per_usage() {
         // (usage, verdict): ECS Exec only warns, the launch-blocking usages fail.
         let cases = [
-            (Usage::FargateEphemeralStorage, Verdict::Fail),
-            (Usage::ManagedStorage, Verdict::Fail),
-            (Usage::ExecuteCommand, Verdict::Pass),
+            (KeyRole::FargateEphemeralStorage, Verdict::Fail),
+            (KeyRole::ManagedStorage, Verdict::Fail),
+            (KeyRole::ExecuteCommand, Verdict::Pass),
         ];
         for (usage, verdict) in cases {
             let lookup = KeyLookup::NotFound { message: "Key 'x' does not exist".into() };

@@ -48,7 +48,7 @@ mod tests {
     use crate::checks::CheckOptions;
     use crate::checks::testing::*;
     use crate::finding::{Severity, Verdict};
-    use crate::inventory::{KeyMetadata, Usage};
+    use crate::inventory::{KeyMetadata, KeyRole};
 
     #[test]
     fn region_table() {
@@ -56,7 +56,7 @@ mod tests {
         let cases = [("arn:aws:kms:us-east-1:123456789012:key/k", 0), ("arn:aws:kms:eu-west-1:123456789012:key/k", 1)];
         for (arn, n) in cases {
             let m = KeyMetadata { arn: arn.into(), ..healthy("k") };
-            let inv = one_usage(Usage::FargateEphemeralStorage, Some(arn), Some(found(m)));
+            let inv = one_usage(KeyRole::FargateEphemeralStorage, Some(arn), Some(found(m)));
             let findings = eval(evaluate, &inv, &CheckOptions::default());
             assert_eq!(findings.len(), n, "{arn}");
             if n == 1 {
@@ -72,7 +72,7 @@ mod tests {
     fn undescribed_key_uses_the_lookup_region() {
         let arn = "arn:aws:kms:eu-west-1:123456789012:key/k";
         let lookup = crate::inventory::KeyLookup::Unreadable { gap: gap("AccessDeniedException") };
-        let inv = one_usage(Usage::FargateEphemeralStorage, Some(arn), Some(lookup));
+        let inv = one_usage(KeyRole::FargateEphemeralStorage, Some(arn), Some(lookup));
         let findings = eval(evaluate, &inv, &CheckOptions::default());
         assert_eq!(findings.len(), 1);
         // The Region DescribeKey was asked in (the key's, from its ARN) is the

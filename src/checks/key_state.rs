@@ -4,6 +4,7 @@
 
 use super::{ANY_USAGE, CheckMeta, ClusterCtx, days_until, format_time};
 use crate::finding::Finding;
+use crate::inventory::KeyState;
 
 pub static META: CheckMeta = CheckMeta {
     id: "key-state",
@@ -19,15 +20,15 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
         let cancel_then_enable = format!(
             "aws kms cancel-key-deletion --key-id {arn} --region {region}\n{enable}\n(cancelling leaves the key Disabled, so it must be enabled again)"
         );
-        let Some(state) = m.key_state.as_deref() else {
+        let Some(state) = &m.key_state else {
             return Some(u.attach(Finding::unknown(&META,
                 format!("{} key {arn}: DescribeKey returned no KeyState, so it cannot be told whether the key is usable.", u.role()),
             )));
         };
         let finding = match state {
-            "Enabled" | "Updating" => return None,
-            "Disabled" => u.broken(&META, "is Disabled.").with_remediation(enable),
-            "PendingDeletion" => {
+            KeyState::Enabled | KeyState::Updating => return None,
+            KeyState::Disabled => u.broken(&META, "is Disabled.").with_remediation(enable),
+            KeyState::PendingDeletion => {
                 let when = match m.deletion_date {
                     Some(date) => {
                         let days = days_until(ctx.now(), date);
@@ -45,30 +46,31 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
                 )
                 .with_remediation(cancel_then_enable)
             }
-            "PendingReplicaDeletion" => u
+            KeyState::PendingReplicaDeletion => u
                 .broken(
                     &META,
                     "is a multi-Region primary key scheduled for deletion, waiting for its replicas to be deleted (PendingReplicaDeletion).",
                 )
                 .with_remediation(cancel_then_enable),
-            "PendingImport" => u
+            KeyState::PendingImport => u
                 .broken(
                     &META,
                     "has no key material (PendingImport): the imported material expired or was deleted, or was never imported.",
                 )
                 .with_remediation(super::text::reimport_key_material("Re-import the same key material:", arn, region)),
-            "Unavailable" => u
+            KeyState::Unavailable => u
                 .broken(&META, "is Unavailable: its custom key store is disconnected.")
                 .with_remediation(match &m.custom_key_store_id {
                     Some(store) => format!("aws kms connect-custom-key-store --custom-key-store-id {store} --region {region}"),
                     None => format!("Reconnect the key's custom key store (aws kms describe-key --key-id {arn} --region {region} shows which)."),
                 }),
-            "Creating" => u
+            KeyState::Creating => u
                 .broken(&META, "is still being created (Creating: a multi-Region replica not yet synchronised).")
                 .with_remediation(format!(
                     "Wait until it is Enabled: aws kms describe-key --key-id {arn} --region {region} --query KeyMetadata.KeyState"
                 )),
-            other => u.attach(Finding::unknown(&META,
+            // A state this version does not know: said so, never guessed.
+            KeyState::Other(other) => u.attach(Finding::unknown(&META,
                 format!(
                     "{} key {arn} is in state {other}, which this version of ecs-key-preflight does not know, so it cannot say whether Fargate can use it.",
                     u.role()
@@ -85,10 +87,10 @@ mod tests {
     use crate::checks::CheckOptions;
     use crate::checks::testing::*;
     use crate::finding::Verdict;
-    use crate::inventory::{KeyMetadata, Usage};
+    use crate::inventory::{KeyMetadata, KeyRole};
 
     fn with_state(state: Option<&str>) -> KeyMetadata {
-        KeyMetadata { key_state: state.map(str::to_string), ..healthy("k") }
+        KeyMetadata { key_state: state.map(Into::into), ..healthy("k") }
     }
 
     #[test]
@@ -120,7 +122,7 @@ mod tests {
             assert_eq!(findings.len(), 1);
             let f = &findings[0];
             assert_eq!(f.check.id, "key-state");
-            assert_eq!(f.usage, Some(Usage::FargateEphemeralStorage));
+            assert_eq!(f.usage, Some(KeyRole::FargateEphemeralStorage));
             assert!(f.message.contains(text), "{state:?}: {}", f.message);
             if *verdict == Verdict::Fail {
                 assert!(f.message.contains("Running tasks keep running"), "{}", f.message);
@@ -162,7 +164,7 @@ mod tests {
     fn exec_key_disabled_is_a_warning_not_a_failure() {
         let m = with_state(Some("Disabled"));
         let arn = m.arn.clone();
-        let inv = one_usage(Usage::ExecuteCommand, Some(&arn), Some(found(m)));
+        let inv = one_usage(KeyRole::ExecuteCommand, Some(&arn), Some(found(m)));
         let findings = eval(evaluate, &inv, &CheckOptions::default());
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].verdict, Verdict::Pass);
@@ -174,7 +176,7 @@ mod tests {
     fn ebs_key_disabled_fails() {
         let m = with_state(Some("Disabled"));
         let arn = m.arn.clone();
-        let inv = one_usage(Usage::ManagedStorage, Some(&arn), Some(found(m)));
+        let inv = one_usage(KeyRole::ManagedStorage, Some(&arn), Some(found(m)));
         let findings = eval(evaluate, &inv, &CheckOptions::default());
         assert_eq!(worst(&findings), Verdict::Fail);
         assert!(findings[0].message.contains("EBS"));

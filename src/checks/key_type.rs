@@ -1,5 +1,5 @@
 //! `key-type`: GenerateDataKeyWithoutPlaintext needs a symmetric encryption
-//! key (`KeySpec` `SYMMETRIC_DEFAULT`, `KeyUsage` `ENCRYPT_DECRYPT`); any other
+//! key (`KeySpec` `SYMMETRIC_DEFAULT`, `ClusterKey` `ENCRYPT_DECRYPT`); any other
 //! key answers InvalidKeyUsageException ([ECS-KEY], KMS API reference).
 
 use super::{ANY_USAGE, CheckMeta, ClusterCtx};
@@ -18,8 +18,8 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
                 format!("{} key {}: DescribeKey returned no KeySpec, so it cannot be told whether the key is symmetric.", u.role(), m.arn),
             )));
         };
-        // A SYMMETRIC_DEFAULT key can only have KeyUsage ENCRYPT_DECRYPT
-        // (KMS CreateKey reference), so an absent KeyUsage is implied by the spec.
+        // A SYMMETRIC_DEFAULT key can only have ClusterKey ENCRYPT_DECRYPT
+        // (KMS CreateKey reference), so an absent ClusterKey is implied by the spec.
         let usage = m.key_usage.as_deref().unwrap_or(if spec == "SYMMETRIC_DEFAULT" { "ENCRYPT_DECRYPT" } else { "(not reported)" });
         if spec == "SYMMETRIC_DEFAULT" && usage == "ENCRYPT_DECRYPT" {
             return None;
@@ -48,10 +48,10 @@ mod tests {
 
     #[test]
     fn key_type_table() {
-        // (KeySpec, KeyUsage, verdict)
+        // (KeySpec, ClusterKey, verdict)
         let cases: &[(Option<&str>, Option<&str>, Verdict)] = &[
             (Some("SYMMETRIC_DEFAULT"), Some("ENCRYPT_DECRYPT"), Verdict::Pass),
-            // KeyUsage left out: implied by SYMMETRIC_DEFAULT (the emulator omits it).
+            // ClusterKey left out: implied by SYMMETRIC_DEFAULT (the emulator omits it).
             (Some("SYMMETRIC_DEFAULT"), None, Verdict::Pass),
             (Some("RSA_2048"), Some("ENCRYPT_DECRYPT"), Verdict::Fail),
             (Some("RSA_2048"), Some("SIGN_VERIFY"), Verdict::Fail),

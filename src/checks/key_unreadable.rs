@@ -48,7 +48,7 @@ mod tests {
     use crate::checks::CheckOptions;
     use crate::checks::testing::*;
     use crate::finding::Verdict;
-    use crate::inventory::Usage;
+    use crate::inventory::KeyRole;
 
     #[test]
     fn gaps_make_unknown() {
@@ -59,7 +59,7 @@ mod tests {
             ("Timeout", "Re-run"),
             ("EndpointUnreachable", "Re-run"),
         ];
-        for usage in Usage::ALL {
+        for usage in KeyRole::ALL {
             for (code, fix) in cases {
                 let inv =
                     one_usage(usage, Some("alias/x"), Some(crate::inventory::KeyLookup::Unreadable { gap: gap(code) }));
@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn missing_record_is_unknown() {
-        let inv = one_usage(Usage::FargateEphemeralStorage, Some("alias/x"), None);
+        let inv = one_usage(KeyRole::FargateEphemeralStorage, Some("alias/x"), None);
         let findings = eval(evaluate, &inv, &CheckOptions::default());
         assert_eq!(worst(&findings), Verdict::Unknown);
     }
@@ -83,7 +83,7 @@ mod tests {
     fn described_or_unconfigured_keys_are_not_its_business() {
         let inv = fargate_key(healthy("k"));
         assert!(eval(evaluate, &inv, &CheckOptions::default()).is_empty());
-        let inv = one_usage(Usage::FargateEphemeralStorage, None, None);
+        let inv = one_usage(KeyRole::FargateEphemeralStorage, None, None);
         assert!(eval(evaluate, &inv, &CheckOptions::default()).is_empty());
     }
 }

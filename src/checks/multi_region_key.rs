@@ -39,7 +39,7 @@ mod tests {
     use crate::finding::Verdict;
     use crate::inventory::KeyMetadata;
     #[allow(unused_imports)]
-    use crate::inventory::Usage;
+    use crate::inventory::KeyRole;
 
     #[test]
     fn multi_region_table() {
@@ -63,7 +63,7 @@ mod tests {
     fn ebs_usage_is_not_judged() {
         let m = KeyMetadata { multi_region: Some(true), ..healthy("mrk-1") };
         let arn = m.arn.clone();
-        let inv = one_usage(Usage::ManagedStorage, Some(&arn), Some(found(m)));
+        let inv = one_usage(KeyRole::ManagedStorage, Some(&arn), Some(found(m)));
         assert!(eval(evaluate, &inv, &CheckOptions::default()).is_empty());
     }
 }

@@ -34,11 +34,11 @@ mod tests {
     use crate::checks::CheckOptions;
     use crate::checks::testing::*;
     use crate::finding::{Severity, Verdict};
-    use crate::inventory::Usage;
+    use crate::inventory::KeyRole;
 
     #[test]
     fn unconfigured_usages_are_informational_passes() {
-        let inv = one_usage(Usage::FargateEphemeralStorage, None, None);
+        let inv = one_usage(KeyRole::FargateEphemeralStorage, None, None);
         let findings = eval(evaluate, &inv, &CheckOptions::default());
         assert_eq!(findings.len(), 3);
         assert!(findings.iter().all(|f| f.verdict == Verdict::Pass && f.severity == Severity::Info));
@@ -48,6 +48,6 @@ mod tests {
     fn configured_usage_is_not_reported() {
         let findings = eval(evaluate, &fargate_key(healthy("k")), &CheckOptions::default());
         assert_eq!(findings.len(), 2);
-        assert!(findings.iter().all(|f| f.usage != Some(Usage::FargateEphemeralStorage)));
+        assert!(findings.iter().all(|f| f.usage != Some(KeyRole::FargateEphemeralStorage)));
     }
 }

@@ -7,7 +7,7 @@
 
 use super::{ANY_USAGE, CheckMeta, ClusterCtx};
 use crate::finding::Finding;
-use crate::inventory::Usage;
+use crate::inventory::KeyRole;
 
 pub static META: CheckMeta = CheckMeta {
     id: "pinned-key",
@@ -18,7 +18,7 @@ pub static META: CheckMeta = CheckMeta {
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     let current = ctx
         .cluster
-        .usage(Usage::FargateEphemeralStorage)
+        .usage(KeyRole::FargateEphemeralStorage)
         .and_then(|u| u.configured.as_deref())
         .unwrap_or("no customer managed key (AWS owned key)");
     ctx.usages()

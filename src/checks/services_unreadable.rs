@@ -50,7 +50,7 @@ mod tests {
     use crate::checks::CheckOptions;
     use crate::checks::testing::*;
     use crate::finding::Verdict;
-    use crate::inventory::Usage;
+    use crate::inventory::KeyRole;
 
     #[test]
     fn services_fact_table() {
@@ -63,7 +63,7 @@ mod tests {
             (Some(Fact::Unreadable { gap: gap("AccessDeniedException") }), Verdict::Unknown),
         ];
         for (fact, verdict) in cases {
-            let mut inv = one_usage(Usage::FargateEphemeralStorage, None, None);
+            let mut inv = one_usage(KeyRole::FargateEphemeralStorage, None, None);
             inv.clusters[0].services = fact.clone();
             assert_eq!(worst(&eval(evaluate, &inv, &CheckOptions::default())), verdict, "{fact:?}");
         }

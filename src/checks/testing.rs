@@ -2,8 +2,8 @@
 
 use crate::finding::{Finding, Verdict};
 use crate::inventory::{
-    Cluster, ClusterLookup, Deployment, Fact, Gap, GrantSummary, Inventory, KeyDetails, KeyLookup, KeyMetadata,
-    KeyRecord, KeyUsage, Rotation, Service, Usage,
+    Cluster, ClusterKey, ClusterLookup, Deployment, Fact, Gap, GrantSummary, Inventory, KeyDetails, KeyLookup,
+    KeyMetadata, KeyRecord, KeyRole, Rotation, Service,
 };
 
 use super::{CheckOptions, ClusterCtx};
@@ -23,7 +23,7 @@ pub fn healthy(id: &str) -> KeyMetadata {
         arn: key_arn(id),
         key_id: id.to_string(),
         account_id: Some(ACCOUNT.to_string()),
-        key_state: Some("Enabled".to_string()),
+        key_state: Some("Enabled".into()),
         key_manager: Some("CUSTOMER".to_string()),
         key_spec: Some("SYMMETRIC_DEFAULT".to_string()),
         key_usage: Some("ENCRYPT_DECRYPT".to_string()),
@@ -48,11 +48,11 @@ pub fn gap(code: &str) -> Gap {
 
 /// An inventory holding one cluster, `prod`, whose `usage` names `configured`
 /// and whose key lookup gave `lookup`. The other usages name no key.
-pub fn one_usage(usage: Usage, configured: Option<&str>, lookup: Option<KeyLookup>) -> Inventory {
+pub fn one_usage(usage: KeyRole, configured: Option<&str>, lookup: Option<KeyLookup>) -> Inventory {
     let mut inv = Inventory::new(NOW.parse().unwrap(), vec![REGION.to_string()]);
     let cluster_arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod");
     let mut key_usages = Vec::new();
-    for u in Usage::ALL {
+    for u in KeyRole::ALL {
         let (configured, reference) = if u == usage {
             let reference = configured.map(|c| crate::inventory::key_lookup_reference(c, &cluster_arn, REGION));
             (configured.map(str::to_string), reference)
@@ -65,7 +65,7 @@ pub fn one_usage(usage: Usage, configured: Option<&str>, lookup: Option<KeyLooku
                 KeyRecord { reference: reference.clone(), region: region.clone(), describe: lookup.clone() },
             );
         }
-        key_usages.push(KeyUsage { usage: u, configured, lookup: reference.map(|r| r.1), skipped: None });
+        key_usages.push(ClusterKey { usage: u, configured, lookup: reference.map(|r| r.1), skipped: None });
     }
     inv.clusters.push(Cluster {
         name: "prod".to_string(),
@@ -81,7 +81,7 @@ pub fn one_usage(usage: Usage, configured: Option<&str>, lookup: Option<KeyLooku
 /// The Fargate usage configured with `key_arn(id)` and DescribeKey giving `m`.
 pub fn fargate_key(m: KeyMetadata) -> Inventory {
     let arn = m.arn.clone();
-    one_usage(Usage::FargateEphemeralStorage, Some(&arn), Some(found(m)))
+    one_usage(KeyRole::FargateEphemeralStorage, Some(&arn), Some(found(m)))
 }
 
 /// Runs one check's `evaluate` on the first cluster.
@@ -137,8 +137,8 @@ pub fn deployment(id: &str, status: &str, running: i32, desired: i32, pinned: Op
         running,
         pending: 0,
         managed_ebs: false,
-        ephemeral_storage_key: pinned.map(|k| KeyUsage {
-            usage: Usage::FargateEphemeralStorage,
+        ephemeral_storage_key: pinned.map(|k| ClusterKey {
+            usage: KeyRole::FargateEphemeralStorage,
             configured: Some(k.to_string()),
             lookup: Some(k.to_string()),
             skipped: None,

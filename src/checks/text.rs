@@ -4,7 +4,7 @@
 
 use super::{CheckMeta, UsageCtx};
 use crate::finding::{Finding, Verdict};
-use crate::inventory::{Cluster, Platform, Service, Usage};
+use crate::inventory::{Cluster, KeyRole, Platform, Service};
 
 /// Finishes a finding once, as it leaves the checks: any failure of a
 /// pinned key has a second way out, a new deployment that moves the service
@@ -40,9 +40,9 @@ impl<'a> UsageCtx<'a> {
             );
         }
         match self.usage.usage {
-            Usage::FargateEphemeralStorage => self.cluster_fargate_impact(),
-            Usage::ManagedStorage => "Running tasks keep running, but new tasks, scale-outs and replacements that attach ECS-managed EBS volumes will fail to start.".to_string(),
-            Usage::ExecuteCommand => {
+            KeyRole::FargateEphemeralStorage => self.cluster_fargate_impact(),
+            KeyRole::ManagedStorage => "Running tasks keep running, but new tasks, scale-outs and replacements that attach ECS-managed EBS volumes will fail to start.".to_string(),
+            KeyRole::ExecuteCommand => {
                 "Tasks still start, but ECS Exec sessions (aws ecs execute-command) into them will fail.".to_string()
             }
         }
@@ -134,22 +134,22 @@ impl<'a> UsageCtx<'a> {
                     p.deployment_ids()
                 )
             }
-            (None, Usage::FargateEphemeralStorage) => "Fargate ephemeral storage".to_string(),
-            (None, Usage::ManagedStorage) => "ECS-managed EBS storage".to_string(),
-            (None, Usage::ExecuteCommand) => "ECS Exec".to_string(),
+            (None, KeyRole::FargateEphemeralStorage) => "Fargate ephemeral storage".to_string(),
+            (None, KeyRole::ManagedStorage) => "ECS-managed EBS storage".to_string(),
+            (None, KeyRole::ExecuteCommand) => "ECS Exec".to_string(),
         }
     }
 
     /// `aws ecs update-cluster` pointing this usage at `key`.
     pub fn update_cluster_command(&self, key: &str) -> String {
         let inner = match self.usage.usage {
-            Usage::FargateEphemeralStorage => {
+            KeyRole::FargateEphemeralStorage => {
                 format!(r#"{{"managedStorageConfiguration":{{"fargateEphemeralStorageKmsKeyId":"{key}"}}}}"#)
             }
-            Usage::ManagedStorage => {
+            KeyRole::ManagedStorage => {
                 format!(r#"{{"managedStorageConfiguration":{{"kmsKeyId":"{key}"}}}}"#)
             }
-            Usage::ExecuteCommand => {
+            KeyRole::ExecuteCommand => {
                 format!(r#"{{"executeCommandConfiguration":{{"kmsKeyId":"{key}"}}}}"#)
             }
         };
@@ -157,7 +157,7 @@ impl<'a> UsageCtx<'a> {
             "aws ecs update-cluster --cluster {} --region {} --configuration '{inner}'",
             self.cluster.name, self.cluster.region
         );
-        if self.usage.usage == Usage::FargateEphemeralStorage {
+        if self.usage.usage == KeyRole::FargateEphemeralStorage {
             cmd.push_str("\n(then redeploy each service: the new key applies only to new deployments)");
         }
         cmd

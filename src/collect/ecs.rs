@@ -9,7 +9,8 @@ use futures_util::future::join_all;
 
 use super::{Run, gap};
 use crate::inventory::{
-    Arn, Cluster, ClusterLookup, Deployment, Fact, Gap, KeyUsage, MissingService, Service, Usage, key_lookup_reference,
+    Arn, Cluster, ClusterKey, ClusterLookup, Deployment, Fact, Gap, KeyRole, MissingService, Service,
+    key_lookup_reference,
 };
 
 /// DescribeClusters takes at most 100 clusters per call.
@@ -133,13 +134,13 @@ fn found(c: &aws_sdk_ecs::types::Cluster, region: &str) -> Cluster {
     let config = c.configuration();
     let storage = config.and_then(|c| c.managed_storage_configuration());
     let exec = config.and_then(|c| c.execute_command_configuration());
-    let key_usages = Usage::ALL
+    let key_usages = KeyRole::ALL
         .into_iter()
         .map(|usage| {
             let value = match usage {
-                Usage::FargateEphemeralStorage => storage.and_then(|s| s.fargate_ephemeral_storage_kms_key_id()),
-                Usage::ManagedStorage => storage.and_then(|s| s.kms_key_id()),
-                Usage::ExecuteCommand => exec.and_then(|e| e.kms_key_id()),
+                KeyRole::FargateEphemeralStorage => storage.and_then(|s| s.fargate_ephemeral_storage_kms_key_id()),
+                KeyRole::ManagedStorage => storage.and_then(|s| s.kms_key_id()),
+                KeyRole::ExecuteCommand => exec.and_then(|e| e.kms_key_id()),
             };
             key_usage(usage, value, &arn, &region)
         })
@@ -155,10 +156,10 @@ fn found(c: &aws_sdk_ecs::types::Cluster, region: &str) -> Cluster {
 }
 
 /// A key usage for a key reference as configured (blank means none).
-fn key_usage(usage: Usage, configured: Option<&str>, cluster_arn: &str, region: &str) -> KeyUsage {
+fn key_usage(usage: KeyRole, configured: Option<&str>, cluster_arn: &str, region: &str) -> ClusterKey {
     let configured = configured.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
     let lookup = configured.as_deref().map(|k| key_lookup_reference(k, cluster_arn, region).1);
-    KeyUsage { usage, configured, lookup, skipped: None }
+    ClusterKey { usage, configured, lookup, skipped: None }
 }
 
 pub(super) fn cluster_name(reference: &str) -> &str {
@@ -265,7 +266,7 @@ fn service(s: &aws_sdk_ecs::types::Service, cluster_arn: &str, region: &str) -> 
                 pending: d.pending_count(),
                 managed_ebs: d.volume_configurations().iter().any(|v| v.managed_ebs_volume().is_some()),
                 ephemeral_storage_key: pinned
-                    .map(|k| key_usage(Usage::FargateEphemeralStorage, Some(k), cluster_arn, region))
+                    .map(|k| key_usage(KeyRole::FargateEphemeralStorage, Some(k), cluster_arn, region))
                     .filter(|u| u.configured.is_some()),
             }
         })
@@ -294,9 +295,9 @@ pub fn narrow_to_services(cluster: &mut Cluster) {
     let ClusterLookup::Found { key_usages, .. } = &mut cluster.lookup else { return };
     for u in key_usages.iter_mut() {
         let (needed, what) = match u.usage {
-            Usage::FargateEphemeralStorage => (true, ""),
-            Usage::ManagedStorage => (uses_ebs, "attaches no ECS-managed EBS volume"),
-            Usage::ExecuteCommand => (uses_exec, "does not enable ECS Exec"),
+            KeyRole::FargateEphemeralStorage => (true, ""),
+            KeyRole::ManagedStorage => (uses_ebs, "attaches no ECS-managed EBS volume"),
+            KeyRole::ExecuteCommand => (uses_exec, "does not enable ECS Exec"),
         };
         if needed {
             continue;

@@ -44,7 +44,7 @@ pub(super) fn metadata(m: &aws_sdk_kms::types::KeyMetadata) -> KeyMetadata {
         arn: m.arn().unwrap_or(m.key_id()).to_string(),
         key_id: m.key_id().to_string(),
         account_id: m.aws_account_id().map(str::to_string),
-        key_state: m.key_state().map(|s| s.as_str().to_string()),
+        key_state: m.key_state().map(|s| crate::inventory::KeyState::parse(s.as_str())),
         key_manager: m.key_manager().map(|s| s.as_str().to_string()),
         key_spec: m.key_spec().map(|s| s.as_str().to_string()),
         key_usage: m.key_usage().map(|s| s.as_str().to_string()),

@@ -27,8 +27,8 @@ use aws_config::SdkConfig;
 use jiff::Timestamp;
 
 use crate::inventory::{
-    AlarmFacts, Arn, Cluster, ClusterLookup, Fact, Inventory, KeyDetails, KeyMetadata, KeyRecord, MissingService,
-    Service, Usage, key_lookup_reference,
+    AlarmFacts, Arn, Cluster, ClusterLookup, Fact, Inventory, KeyDetails, KeyMetadata, KeyRecord, KeyRole,
+    MissingService, Service, key_lookup_reference,
 };
 
 pub use error::gap;
@@ -514,7 +514,7 @@ where
         let ClusterLookup::Found { key_usages, .. } = &cluster.lookup else { return };
         let account = cluster.arn.as_deref().and_then(Arn::parse).map(|a| a.account.to_string());
         for u in key_usages {
-            if !self.scope.services.is_empty() && u.usage != Usage::FargateEphemeralStorage {
+            if !self.scope.services.is_empty() && u.usage != KeyRole::FargateEphemeralStorage {
                 continue;
             }
             if let Some(reference) = &u.lookup {
@@ -575,7 +575,7 @@ where
             ecs::narrow_to_services(&mut cluster);
             if let ClusterLookup::Found { key_usages, .. } = &cluster.lookup {
                 let account = Arn::parse(&arn).map(|a| a.account.to_string());
-                for u in key_usages.iter().filter(|u| u.usage != Usage::FargateEphemeralStorage) {
+                for u in key_usages.iter().filter(|u| u.usage != KeyRole::FargateEphemeralStorage) {
                     if let Some(reference) = &u.lookup {
                         let region = self.key_region(reference, &cluster.region);
                         self.read_key(&region, reference, account.as_deref());

@@ -92,7 +92,7 @@ impl Inventory {
     }
 
     /// The key record a usage points at, if the usage names a key.
-    pub fn key_for(&self, usage: &KeyUsage) -> Option<&KeyRecord> {
+    pub fn key_for(&self, usage: &ClusterKey) -> Option<&KeyRecord> {
         usage.lookup.as_deref().and_then(|k| self.keys.get(k))
     }
 }
@@ -145,7 +145,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// The cluster's key usage for `usage`, when the cluster was found.
-    pub fn usage(&self, usage: Usage) -> Option<&KeyUsage> {
+    pub fn usage(&self, usage: KeyRole) -> Option<&ClusterKey> {
         match &self.lookup {
             ClusterLookup::Found { key_usages, .. } => key_usages.iter().find(|u| u.usage == usage),
             _ => None,
@@ -226,7 +226,7 @@ pub struct Deployment {
     /// `fargateEphemeralStorage.kmsKeyId`: the key this deployment was
     /// created with (`None` when ECS reported none).
     #[serde(default)]
-    pub ephemeral_storage_key: Option<KeyUsage>,
+    pub ephemeral_storage_key: Option<ClusterKey>,
 }
 
 /// Where a service's tasks run, as far as the Fargate key goes.
@@ -283,8 +283,8 @@ pub enum ClusterLookup {
     Found {
         /// `ACTIVE`, `PROVISIONING`, `DEPROVISIONING`, `FAILED` or `INACTIVE`.
         status: String,
-        /// Always the three usages, in [`Usage`] order, configured or not.
-        key_usages: Vec<KeyUsage>,
+        /// Always the three usages, in [`KeyRole`] order, configured or not.
+        key_usages: Vec<ClusterKey>,
     },
     /// DescribeClusters listed it under `failures` (reason `MISSING`, usually).
     Missing {
@@ -299,7 +299,7 @@ pub enum ClusterLookup {
 /// The roles a KMS key plays for new tasks in a cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Usage {
+pub enum KeyRole {
     /// `managedStorageConfiguration.fargateEphemeralStorageKmsKeyId`.
     FargateEphemeralStorage,
     /// `managedStorageConfiguration.kmsKeyId`: ECS-managed EBS volumes.
@@ -308,48 +308,48 @@ pub enum Usage {
     ExecuteCommand,
 }
 
-impl Usage {
-    pub const ALL: [Usage; 3] = [Usage::FargateEphemeralStorage, Usage::ManagedStorage, Usage::ExecuteCommand];
+impl KeyRole {
+    pub const ALL: [KeyRole; 3] = [KeyRole::FargateEphemeralStorage, KeyRole::ManagedStorage, KeyRole::ExecuteCommand];
 
     /// The snake_case name used in JSON and on the terminal.
     pub fn as_str(self) -> &'static str {
         match self {
-            Usage::FargateEphemeralStorage => "fargate_ephemeral_storage",
-            Usage::ManagedStorage => "managed_storage",
-            Usage::ExecuteCommand => "execute_command",
+            KeyRole::FargateEphemeralStorage => "fargate_ephemeral_storage",
+            KeyRole::ManagedStorage => "managed_storage",
+            KeyRole::ExecuteCommand => "execute_command",
         }
     }
 
     /// The usage in words.
     pub fn describe(self) -> &'static str {
         match self {
-            Usage::FargateEphemeralStorage => "Fargate ephemeral storage",
-            Usage::ManagedStorage => "ECS-managed EBS storage",
-            Usage::ExecuteCommand => "ECS Exec",
+            KeyRole::FargateEphemeralStorage => "Fargate ephemeral storage",
+            KeyRole::ManagedStorage => "ECS-managed EBS storage",
+            KeyRole::ExecuteCommand => "ECS Exec",
         }
     }
 
     /// The cluster configuration field the key is read from.
     pub fn config_field(self) -> &'static str {
         match self {
-            Usage::FargateEphemeralStorage => "managedStorageConfiguration.fargateEphemeralStorageKmsKeyId",
-            Usage::ManagedStorage => "managedStorageConfiguration.kmsKeyId",
-            Usage::ExecuteCommand => "executeCommandConfiguration.kmsKeyId",
+            KeyRole::FargateEphemeralStorage => "managedStorageConfiguration.fargateEphemeralStorageKmsKeyId",
+            KeyRole::ManagedStorage => "managedStorageConfiguration.kmsKeyId",
+            KeyRole::ExecuteCommand => "executeCommandConfiguration.kmsKeyId",
         }
     }
 
     /// Whether a broken key stops new tasks from starting. An ECS Exec key
     /// only breaks exec sessions; tasks start without it.
     pub fn blocks_launch(self) -> bool {
-        !matches!(self, Usage::ExecuteCommand)
+        !matches!(self, KeyRole::ExecuteCommand)
     }
 }
 
 /// One usage of one cluster and the key it names, if any.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct KeyUsage {
-    pub usage: Usage,
+pub struct ClusterKey {
+    pub usage: KeyRole,
     /// The key reference exactly as the cluster configuration holds it.
     #[serde(default)]
     pub configured: Option<String>,
@@ -389,6 +389,91 @@ pub enum KeyLookup {
     },
 }
 
+/// A KMS key state (DescribeKey's `KeyState`). An enumeration, so that a
+/// check matching on it is exhaustive; a state this version does not know
+/// is kept as `Other` with AWS's text, so that a saved inventory round-trips
+/// and the check can say "unknown state" rather than guess. Stored as the
+/// string AWS sends, so the inventory format is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KeyState {
+    Enabled,
+    Disabled,
+    PendingDeletion,
+    PendingReplicaDeletion,
+    PendingImport,
+    Unavailable,
+    Creating,
+    Updating,
+    Other(String),
+}
+
+impl KeyState {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "Enabled" => KeyState::Enabled,
+            "Disabled" => KeyState::Disabled,
+            "PendingDeletion" => KeyState::PendingDeletion,
+            "PendingReplicaDeletion" => KeyState::PendingReplicaDeletion,
+            "PendingImport" => KeyState::PendingImport,
+            "Unavailable" => KeyState::Unavailable,
+            "Creating" => KeyState::Creating,
+            "Updating" => KeyState::Updating,
+            other => KeyState::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            KeyState::Enabled => "Enabled",
+            KeyState::Disabled => "Disabled",
+            KeyState::PendingDeletion => "PendingDeletion",
+            KeyState::PendingReplicaDeletion => "PendingReplicaDeletion",
+            KeyState::PendingImport => "PendingImport",
+            KeyState::Unavailable => "Unavailable",
+            KeyState::Creating => "Creating",
+            KeyState::Updating => "Updating",
+            KeyState::Other(s) => s,
+        }
+    }
+
+    /// Whether Fargate can use a key in this state: Enabled, or the
+    /// transient Updating ([KMS:key-state]).
+    pub fn usable(&self) -> bool {
+        matches!(self, KeyState::Enabled | KeyState::Updating)
+    }
+}
+
+impl std::ops::Deref for KeyState {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for KeyState {
+    fn from(s: &str) -> Self {
+        KeyState::parse(s)
+    }
+}
+
+impl std::fmt::Display for KeyState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for KeyState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(KeyState::parse(&String::deserialize(d)?))
+    }
+}
+
 /// The DescribeKey fields the checks use. Enumerations are kept as the strings
 /// AWS sent, so a value this version does not know survives a save/replay and
 /// the checks can say "unknown value" rather than guess.
@@ -400,7 +485,7 @@ pub struct KeyMetadata {
     #[serde(default)]
     pub account_id: Option<String>,
     #[serde(default)]
-    pub key_state: Option<String>,
+    pub key_state: Option<KeyState>,
     #[serde(default)]
     pub key_manager: Option<String>,
     #[serde(default)]
@@ -454,7 +539,7 @@ impl KeyRecord {
 
 impl Inventory {
     /// The DescribeKey answer for the key `usage` names, when found.
-    pub fn metadata_for(&self, usage: &KeyUsage) -> Option<&KeyMetadata> {
+    pub fn metadata_for(&self, usage: &ClusterKey) -> Option<&KeyMetadata> {
         self.key_for(usage).and_then(KeyRecord::metadata)
     }
 }
@@ -462,8 +547,8 @@ impl Inventory {
 impl Cluster {
     /// The cluster's own key usages, then the keys its services' running
     /// deployments were created with (not deduplicated).
-    pub fn usages_with_pinned(&self) -> impl Iterator<Item = &KeyUsage> {
-        let own: &[KeyUsage] = match &self.lookup {
+    pub fn usages_with_pinned(&self) -> impl Iterator<Item = &ClusterKey> {
+        let own: &[ClusterKey] = match &self.lookup {
             ClusterLookup::Found { key_usages, .. } => key_usages,
             _ => &[],
         };

@@ -9,14 +9,14 @@ use serde::Serialize;
 
 use super::ClusterReport;
 use crate::finding::Verdict;
-use crate::inventory::{Cluster, Inventory, KeyUsage, Platform, Usage};
+use crate::inventory::{Cluster, ClusterKey, Inventory, KeyRole, KeyState, Platform};
 
 /// A key that makes at least one cluster fail.
 #[derive(Debug, Clone, Serialize)]
 pub struct FailingKey {
     /// The key ARN when DescribeKey found it, else the reference as configured.
     pub key: String,
-    pub key_state: Option<String>,
+    pub key_state: Option<KeyState>,
     pub dependents: Vec<Dependent>,
 }
 
@@ -74,7 +74,7 @@ impl Dependent {
     }
 }
 
-fn key_facts(inventory: &Inventory, usage: &KeyUsage) -> (String, Option<String>) {
+fn key_facts(inventory: &Inventory, usage: &ClusterKey) -> (String, Option<crate::inventory::KeyState>) {
     match inventory.metadata_for(usage) {
         Some(metadata) => (metadata.arn.clone(), metadata.key_state.clone()),
         None => (usage.configured.clone().unwrap_or_default(), None),
@@ -84,7 +84,7 @@ fn key_facts(inventory: &Inventory, usage: &KeyUsage) -> (String, Option<String>
 /// Builds the failing-key list from the inventory and the per-cluster reports.
 pub fn failing_keys(inventory: &Inventory, reports: &[ClusterReport]) -> Vec<FailingKey> {
     let mut keys: BTreeMap<String, FailingKey> = BTreeMap::new();
-    let mut add = |key: (String, Option<String>), dependent: Dependent| {
+    let mut add = |key: (String, Option<KeyState>), dependent: Dependent| {
         let entry =
             keys.entry(key.0.clone()).or_insert(FailingKey { key: key.0, key_state: key.1, dependents: vec![] });
         if !entry.dependents.contains(&dependent) {
@@ -135,7 +135,7 @@ pub fn failing_keys(inventory: &Inventory, reports: &[ClusterReport]) -> Vec<Fai
 type Dep = (Option<String>, Option<(i64, i64)>, DependentEffect);
 
 /// What depends on a cluster's own (failing) key for `usage`.
-fn cluster_dependents(cluster: &Cluster, usage: &KeyUsage) -> Vec<Dep> {
+fn cluster_dependents(cluster: &Cluster, usage: &ClusterKey) -> Vec<Dep> {
     let Some(services) = cluster.services() else {
         return vec![(None, None, DependentEffect::NewTasks)];
     };
@@ -143,7 +143,7 @@ fn cluster_dependents(cluster: &Cluster, usage: &KeyUsage) -> Vec<Dep> {
     let mut out = Vec::new();
     for s in services {
         match usage.usage {
-            Usage::FargateEphemeralStorage => {
+            KeyRole::FargateEphemeralStorage => {
                 if s.platform() == Platform::NotFargate {
                     out.push((Some(s.name.clone()), None, DependentEffect::NotAffected));
                     continue;
@@ -169,7 +169,7 @@ fn cluster_dependents(cluster: &Cluster, usage: &KeyUsage) -> Vec<Dep> {
                     ));
                 }
             }
-            Usage::ManagedStorage => {
+            KeyRole::ManagedStorage => {
                 if s.deployments.iter().any(|d| d.managed_ebs) {
                     out.push((
                         Some(s.name.clone()),
@@ -178,14 +178,18 @@ fn cluster_dependents(cluster: &Cluster, usage: &KeyUsage) -> Vec<Dep> {
                     ));
                 }
             }
-            Usage::ExecuteCommand => {}
+            KeyRole::ExecuteCommand => {}
         }
     }
     if out.is_empty() {
         out.push((
             None,
             None,
-            if usage.usage == Usage::ManagedStorage { DependentEffect::EbsVolumes } else { DependentEffect::NewTasks },
+            if usage.usage == KeyRole::ManagedStorage {
+                DependentEffect::EbsVolumes
+            } else {
+                DependentEffect::NewTasks
+            },
         ));
     }
     out

@@ -11,7 +11,7 @@ mod dependents;
 mod suppress;
 
 use crate::finding::{Finding, Verdict};
-use crate::inventory::{ClusterLookup, Fact, Gap, Inventory, KeyRecord, Platform, Usage};
+use crate::inventory::{ClusterLookup, Fact, Gap, Inventory, KeyRecord, KeyRole, KeyState, Platform};
 
 pub use dependents::{Dependent, DependentEffect, FailingKey};
 pub use suppress::{SuppressedFinding, SuppressionReport, SuppressionStatus};
@@ -71,7 +71,7 @@ pub struct Report {
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyReport {
     pub key_arn: String,
-    pub key_state: Option<String>,
+    pub key_state: Option<KeyState>,
     /// `PendingDeletion`: when the key is deleted.
     pub deletion_date: Option<Timestamp>,
     /// Imported key material: when it expires.
@@ -200,12 +200,12 @@ pub struct DeploymentReport {
     /// reported none.
     pub pinned_key: Option<String>,
     pub key_arn: Option<String>,
-    pub key_state: Option<String>,
+    pub key_state: Option<KeyState>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UsageReport {
-    pub usage: Usage,
+    pub usage: KeyRole,
     pub verdict: Verdict,
     /// The key reference exactly as configured on the cluster (`null`: none,
     /// the AWS owned key is used).
@@ -213,7 +213,7 @@ pub struct UsageReport {
     /// The key ARN DescribeKey resolved it to.
     pub key_arn: Option<String>,
     /// The KeyState DescribeKey reported.
-    pub key_state: Option<String>,
+    pub key_state: Option<KeyState>,
 }
 
 impl Verdict {
@@ -460,7 +460,7 @@ fn key_reports(inventory: &Inventory) -> Vec<KeyReport> {
                 valid_to: m.valid_to,
                 grants: grants.map(|g| g.total),
                 fargate_grants: grants.map(|g| g.fargate),
-                usable: m.key_state.as_deref().map(|s| matches!(s, "Enabled" | "Updating")),
+                usable: m.key_state.as_ref().map(KeyState::usable),
                 rotation_enabled: details.and_then(|d| match &d.rotation {
                     Fact::Read { value } => Some(value.enabled),
                     _ => None,
@@ -495,9 +495,9 @@ mod tests {
         // (inventory, overall verdict, exit code)
         let cases = [
             (fargate_key(healthy("k")), Verdict::Pass, 0),
-            (one_usage(Usage::FargateEphemeralStorage, None, None), Verdict::Pass, 0),
+            (one_usage(KeyRole::FargateEphemeralStorage, None, None), Verdict::Pass, 0),
             (fargate_key(disabled.clone()), Verdict::Fail, 1),
-            (one_usage(Usage::FargateEphemeralStorage, Some(&key_arn("x")), Some(unreadable)), Verdict::Unknown, 2),
+            (one_usage(KeyRole::FargateEphemeralStorage, Some(&key_arn("x")), Some(unreadable)), Verdict::Unknown, 2),
         ];
         for (inv, verdict, code) in cases {
             let r = report(&inv);
@@ -510,7 +510,7 @@ mod tests {
     fn failure_outranks_unknown() {
         let mut inv = fargate_key(KeyMetadata { key_state: Some("Disabled".into()), ..healthy("k") });
         let mut other = one_usage(
-            Usage::FargateEphemeralStorage,
+            KeyRole::FargateEphemeralStorage,
             Some(&key_arn("y")),
             Some(KeyLookup::Unreadable { gap: gap("ThrottlingException") }),
         );
@@ -543,7 +543,7 @@ mod tests {
         let c = &r.clusters[0];
         assert_eq!(c.key_usages.len(), 3);
         let fargate = &c.key_usages[0];
-        assert_eq!(fargate.usage, Usage::FargateEphemeralStorage);
+        assert_eq!(fargate.usage, KeyRole::FargateEphemeralStorage);
         assert_eq!(fargate.verdict, Verdict::Fail);
         assert_eq!(fargate.key_state.as_deref(), Some("Disabled"));
         assert_eq!(fargate.key_arn.as_deref(), Some(key_arn("k").as_str()));

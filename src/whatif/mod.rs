@@ -13,8 +13,8 @@ use serde::Serialize;
 use crate::checks::{self, CheckOptions};
 use crate::finding::{Finding, Verdict};
 use crate::inventory::{
-    ClusterLookup, Fact, Gap, GrantSummary, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, Rotation, Usage,
-    key_lookup_reference,
+    ClusterLookup, Fact, Gap, GrantSummary, Inventory, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, KeyRole,
+    KeyState, Rotation, key_lookup_reference,
 };
 use crate::report::{BuildOptions, Report, Tool};
 
@@ -40,7 +40,7 @@ pub enum Change {
     /// their current deployment was created with until redeployed).
     SetClusterKey {
         cluster: String,
-        usage: Usage,
+        usage: KeyRole,
         key: String,
     },
     /// The plan does not know the key's state or policy yet (`after_unknown`):
@@ -52,7 +52,7 @@ pub enum Change {
     /// The plan does not know the cluster's new key yet.
     ClusterKeyUnknown {
         cluster: String,
-        usage: Usage,
+        usage: KeyRole,
         why: String,
     },
 }
@@ -95,14 +95,14 @@ pub fn apply(inv: &mut Inventory, changes: &[ChangeReport], extra: &[KeyRecord])
         match &c.change {
             Change::DisableKey { .. } => {
                 for_key(inv, c.key_arn.as_deref(), |m| {
-                    m.key_state = Some("Disabled".into());
+                    m.key_state = Some(KeyState::Disabled);
                     m.deletion_date = None;
                 });
             }
             Change::ScheduleKeyDeletion { pending_window_days, .. } => {
                 let date = now.checked_add(jiff::SignedDuration::from_hours(24 * pending_window_days)).ok();
                 for_key(inv, c.key_arn.as_deref(), |m| {
-                    m.key_state = Some("PendingDeletion".into());
+                    m.key_state = Some(KeyState::PendingDeletion);
                     m.deletion_date = date;
                     m.pending_deletion_window_in_days = i32::try_from(*pending_window_days).ok();
                 });
@@ -172,7 +172,7 @@ fn for_key(inv: &mut Inventory, arn: Option<&str>, mut f: impl FnMut(&mut KeyMet
 fn set_cluster_key(
     inv: &mut Inventory,
     cluster: &str,
-    usage: Usage,
+    usage: KeyRole,
     key: &str,
     arn: Option<&str>,
     extra: &[KeyRecord],

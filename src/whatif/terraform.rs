@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use super::Change;
-use crate::inventory::Usage;
+use crate::inventory::KeyRole;
 
 /// What a plan proposes, each with the resource address it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,8 +103,8 @@ pub fn changes(text: &str) -> Result<Vec<Planned>, PlanError> {
                 let storage = |v: &Value| v.pointer("/configuration/0/managed_storage_configuration/0").cloned();
                 let (b, a, u) = (storage(before), storage(after), storage(unknown));
                 for (field, usage) in [
-                    ("fargate_ephemeral_storage_kms_key_id", Usage::FargateEphemeralStorage),
-                    ("kms_key_id", Usage::ManagedStorage),
+                    ("fargate_ephemeral_storage_kms_key_id", KeyRole::FargateEphemeralStorage),
+                    ("kms_key_id", KeyRole::ManagedStorage),
                 ] {
                     let unknown_now = u.as_ref().and_then(|u| u.get(field)) == Some(&Value::Bool(true))
                         || unknown.pointer("/configuration") == Some(&Value::Bool(true));

@@ -6,7 +6,7 @@ use crate::checks::CheckOptions;
 use crate::checks::testing::*;
 use crate::finding::Verdict;
 #[allow(unused_imports)]
-use crate::inventory::Usage;
+use crate::inventory::KeyRole;
 use crate::inventory::{GrantSummary, KeyDetails};
 
 const ROOT_ONLY: &str = r#"{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}"#;
@@ -195,7 +195,7 @@ fn missing_policy_facts_are_unknown() {
 fn other_usages_are_not_judged() {
     let m = healthy("k");
     let arn = m.arn.clone();
-    let inv = one_usage(Usage::ExecuteCommand, Some(&arn), Some(found(m)));
+    let inv = one_usage(KeyRole::ExecuteCommand, Some(&arn), Some(found(m)));
     let d: KeyDetails = details(ROOT_ONLY.into(), Fact::Read { value: GrantSummary::default() });
     assert!(eval(evaluate, &with_details(inv, d), &CheckOptions::default()).is_empty());
 }
