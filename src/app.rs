@@ -59,8 +59,11 @@ pub async fn check(args: CheckArgs, verbose: u8) -> Result<u8, AppError> {
     }
     report.notes = notes;
     let color = use_color(args.out.color, args.out.output.is_some());
-    let render_options = render::RenderOptions { color };
-    let written = render::render(&report, args.out.format, render_options, &mut output);
+    // More than 50 clusters on a terminal: the compact layout, unless asked otherwise.
+    let compact =
+        args.out.compact || (report.clusters.len() > 50 && args.out.output.is_none() && io::stdout().is_terminal());
+    let render_options = render::Options { color, listing: render::Listing { only: args.out.only.clone(), compact } };
+    let written = render::render_listed(&report, args.out.format, &render_options, &mut output);
     finish(args.out.output.as_deref(), output, written)?;
     Ok(report.exit_code)
 }
@@ -362,8 +365,8 @@ fn decide_color(mode: ColorMode, to_file: bool) -> bool {
 pub async fn what_if(args: crate::cli::WhatIfArgs, verbose: u8) -> Result<u8, AppError> {
     use crate::whatif::{self, Change, ChangeReport};
     let c = &args.check;
-    if !matches!(c.out.format, render::Format::Human | render::Format::Json) {
-        return Err(AppError::Usage("what-if writes human or json reports only".into()));
+    if !matches!(c.out.format, render::Format::Human | render::Format::Json | render::Format::Markdown) {
+        return Err(AppError::Usage("what-if writes human, json or markdown reports".into()));
     }
     validate_regions(&c.aws.regions)?;
     // Every change is read and checked before anything is collected.

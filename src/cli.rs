@@ -273,6 +273,16 @@ pub struct OutputArgs {
     /// When to color the human report. NO_COLOR is honoured under "auto".
     #[arg(long, value_enum, default_value_t = ColorMode::Auto, value_name = "WHEN")]
     pub color: ColorMode,
+
+    /// List only clusters in these categories (comma-separated: fail, unknown, warning, pass).
+    /// The verdict, the summary and the exit code stay the whole run's.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
+    pub only: Vec<crate::render::Category>,
+
+    /// One line per cluster, findings beneath failing ones only. Chosen on its own when more than
+    /// 50 clusters go to a terminal.
+    #[arg(long)]
+    pub compact: bool,
 }
 
 /// The `--color` values.

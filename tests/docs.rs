@@ -58,3 +58,54 @@ fn every_json_block_of_the_permissions_page_parses() {
         serde_json::from_str::<serde_json::Value>(json).unwrap_or_else(|e| panic!("{e}:\n{json}"));
     }
 }
+
+#[test]
+fn the_alert_rules_name_only_metrics_the_tool_writes() {
+    // The rules file is YAML written in its JSON subset, so it parses here without a YAML crate.
+    let rules: serde_json::Value = serde_json::from_str(&doc("examples/alerts.rules.yml")).unwrap();
+    let prom = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-key-preflight"))
+        .args(["check", "--format", "prometheus", "--inventory"])
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/estate.json"))
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    let written: BTreeSet<String> = String::from_utf8_lossy(&prom.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect();
+    let mut named = 0;
+    for rule in rules["groups"][0]["rules"].as_array().unwrap() {
+        let expr = rule["expr"].as_str().unwrap();
+        for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if word.starts_with("ecs_key_preflight_") {
+                assert!(written.contains(word), "{word} (in {expr}) is not written by --format prometheus");
+                named += 1;
+            }
+        }
+        // A ratio of a labelled and an unlabelled series matches nothing without this.
+        if expr.contains("key_grants /") {
+            assert!(expr.contains("ignoring(key) group_left"), "{expr}");
+        }
+    }
+    assert!(named >= 5);
+}
+
+#[test]
+fn every_command_in_the_integrations_page_parses() {
+    use clap::Parser;
+    let text = doc("integrations.md") + &doc("what-if.md") + &doc("organizations.md");
+    let mut parsed = 0;
+    for line in text.lines() {
+        let line = line.trim().trim_start_matches("- run: ").trim_start_matches("run: ");
+        let Some(rest) = line.strip_prefix("ecs-key-preflight ") else { continue };
+        // Shell continuation lines and variables are not ours to parse.
+        if rest.ends_with('\\') || rest.contains('$') || rest.contains('…') {
+            continue;
+        }
+        let args: Vec<&str> = std::iter::once("ecs-key-preflight").chain(rest.split_whitespace()).collect();
+        ecs_key_preflight::cli::Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{line}: {e}"));
+        parsed += 1;
+    }
+    assert!(parsed >= 5, "{parsed}");
+}

@@ -151,7 +151,12 @@ fn human_report_names_failures_and_key_changes() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("FAIL    payments (account 123456789012)"), "{stdout}");
-    assert!(stdout.contains("GenerateDataKeyWithoutPlaintext (DryRun) failed 2 time(s), 2024-04-24 10:00 UTC .. 2024-04-24 10:05 UTC: DisabledException"), "{stdout}");
+    // The failure line names the key it was for.
+    assert!(stdout.contains("GenerateDataKeyWithoutPlaintext (DryRun) on key arn:aws:kms:"), "{stdout}");
+    assert!(
+        stdout.contains("failed 2 time(s), 2024-04-24 10:00 UTC .. 2024-04-24 10:05 UTC: DisabledException"),
+        "{stdout}"
+    );
     assert!(stdout.contains("DisableKey arn:aws:kms:us-west-2:123456789012:key/2222aaaa-0000-0000-0000-EXAMPLE22222 by arn:aws:sts::123456789012:assumed-role/Admin/alice -> payments"), "{stdout}");
     assert!(stdout.contains("1 Fargate call(s) had no aws:ecs:clusterName"), "{stdout}");
 }

@@ -431,3 +431,65 @@ fn keys_are_described_before_the_last_services_are_listed() {
     let last_list = times("ListServices", 2).into_iter().fold(0.0, f64::max);
     assert!(first_key < last_list, "first DescribeKey at {first_key}, last ListServices returned at {last_list}");
 }
+
+#[test]
+fn asff_findings_fit_the_security_hub_model_and_reimport_as_updates() {
+    estate();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("findings.json");
+    let out = bin_aws(ESTATE).args(["check", "--format", "asff", "--output"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let findings: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let statuses: Vec<&str> =
+        findings.as_array().unwrap().iter().filter_map(|f| f["Compliance"]["Status"].as_str()).collect();
+    assert!(statuses.contains(&"FAILED") && statuses.contains(&"PASSED"), "{statuses:?}");
+    let disabled = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["Id"].as_str().unwrap().ends_with("/disabled/key-state"))
+        .expect("one finding per (cluster, check)");
+    assert_eq!(disabled["Compliance"]["Status"], "FAILED");
+    let types: Vec<&str> =
+        disabled["Resources"].as_array().unwrap().iter().map(|r| r["Type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["AwsEcsCluster", "AwsKmsKey"]);
+    // Validated by botocore against the API model, then imported twice.
+    let counts: Value = serde_json::from_str(&seed_script("asff_import.py", &[file.to_str().unwrap()])).unwrap();
+    assert_eq!(counts["failed"], 0, "{counts}");
+    assert_eq!(counts["after_first"], counts["written"], "{counts}");
+    assert_eq!(counts["after_second"], counts["written"], "a second import updates: {counts}");
+}
+
+#[test]
+fn only_and_compact_change_the_listing_never_the_verdict() {
+    estate();
+    let full = bin_aws(ESTATE).args(["check", "--color", "never"]).output().unwrap();
+    for extra in [
+        &["--only", "fail"][..],
+        &["--only", "pass,warning"][..],
+        &["--compact"][..],
+        &["--compact", "--only", "unknown"][..],
+    ] {
+        let out = bin_aws(ESTATE).args(["check", "--color", "never"]).args(extra).output().unwrap();
+        assert_eq!(out.status.code(), full.status.code(), "{extra:?}");
+        let last = |o: &std::process::Output| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find(|l| l.contains("cluster") && l.contains("(exit"))
+                .map(str::to_string)
+        };
+        assert_eq!(last(&out), last(&full), "{extra:?}: the summary is the whole run's");
+    }
+    let only_fail = String::from_utf8(
+        bin_aws(ESTATE).args(["check", "--color", "never", "--only", "fail"]).output().unwrap().stdout,
+    )
+    .unwrap();
+    assert!(only_fail.contains("FAIL    disabled"), "{only_fail}");
+    assert!(!only_fail.contains("PASS    healthy"), "{only_fail}");
+    let compact =
+        String::from_utf8(bin_aws(ESTATE).args(["check", "--color", "never", "--compact"]).output().unwrap().stdout)
+            .unwrap();
+    assert!(!compact.contains("AWS owned key, nothing to check"), "folded: {compact}");
+    let (_, json) = run_json(bin_aws(ESTATE).args(["check", "--format", "json", "--only", "fail"]));
+    assert!(json["clusters"].as_array().unwrap().iter().any(|c| c["verdict"] == "pass"), "JSON is the whole report");
+}

@@ -382,3 +382,62 @@ fn outside_strings_never_reach_text_formats_raw() {
     let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(parsed.to_string().contains("\\u001b]52;c;ZXZpbA=="), "JSON must keep the exact string");
 }
+
+fn listed(report: &Report, format: Format) -> String {
+    let mut out = Vec::new();
+    render::render(report, format, render::RenderOptions { color: false }, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn markdown_estate() {
+    insta::assert_snapshot!(listed(&report("estate.json"), Format::Markdown));
+}
+
+#[test]
+fn github_estate() {
+    insta::assert_snapshot!(listed(&report("estate.json"), Format::Github));
+}
+
+#[test]
+fn asff_estate() {
+    insta::assert_snapshot!(listed(&report("estate.json"), Format::Asff));
+}
+
+#[test]
+fn hostile_strings_cannot_break_markdown_or_workflow_commands() {
+    let text = std::fs::read_to_string(common::fixture("estate.json")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // A cluster name that tries to end a table cell, open HTML, inject a
+    // workflow command on a new line, and write ESC.
+    let hostile = "pay|ments<img src=x>\n::error::pwned`\u{1b}[2J";
+    for c in json["clusters"].as_array_mut().unwrap() {
+        if c["name"] == "payments" {
+            c["name"] = hostile.into();
+        }
+    }
+    let inv = inventory::from_json(&json.to_string()).unwrap();
+    let report = Report::build(&inv, checks::run(&inv, &CheckOptions::default()));
+    let md = listed(&report, Format::Markdown);
+    assert!(md.contains("pay\\|ments&lt;img src=x&gt;<br>::error::pwned\\`\\x1b\\[2J"), "{md}");
+    assert!(!md.contains('\u{1b}') && !md.contains("<img"));
+    let gh = listed(&report, Format::Github);
+    // Every line is one whole workflow command: the name cannot start another.
+    assert!(
+        gh.lines().all(|l| l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice ")),
+        "{gh}"
+    );
+    assert!(gh.contains("pay|ments<img src=x>%0A%3A%3Aerror%3A%3Apwned`\\x1b[2J"), "{gh}");
+    assert!(!gh.contains('\u{1b}'));
+    let asff: serde_json::Value = serde_json::from_str(&listed(&report, Format::Asff)).unwrap();
+    // Security Hub's console shows these strings: control bytes are shown escaped, never sent raw.
+    fn raw_escape(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\u{1b}'),
+            serde_json::Value::Array(a) => a.iter().any(raw_escape),
+            serde_json::Value::Object(o) => o.values().any(raw_escape),
+            _ => false,
+        }
+    }
+    assert!(!raw_escape(&asff), "{asff:#}");
+}

@@ -75,10 +75,11 @@ pub fn human(report: &AuditReport, color: bool, out: &mut dyn Write) -> io::Resu
         for f in &c.failures {
             writeln!(
                 out,
-                "  {} {}{} failed {} time(s), {} .. {}: {}: {}",
+                "  {} {}{} on key {} failed {} time(s), {} .. {}: {}: {}",
                 p.apply("✗", |s| s.red().bold()),
                 v(&f.operation),
                 phase(f.phase),
+                v(f.key.as_deref().unwrap_or("(not named in the event)")),
                 f.count,
                 when(f.first_seen),
                 when(f.last_seen),
@@ -96,10 +97,11 @@ pub fn human(report: &AuditReport, color: bool, out: &mut dyn Write) -> io::Resu
         for f in &report.unattributed.failures {
             writeln!(
                 out,
-                "  {} {}{} failed {} time(s): {}: {}",
+                "  {} {}{} on key {} failed {} time(s): {}: {}",
                 p.apply("✗", |s| s.red().bold()),
                 v(&f.operation),
                 phase(f.phase),
+                v(f.key.as_deref().unwrap_or("(not named in the event)")),
                 f.count,
                 v(&f.error_code),
                 v(&f.message)

@@ -45,6 +45,13 @@ impl Paint {
 }
 
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    render_listed(report, color, &super::Listing::default(), out)
+}
+
+/// The human report, listing only what `listing` selects (`--only`), one
+/// line per cluster with `--compact`. The summary, the verdict and the
+/// exit code are always the whole run's.
+pub fn render_listed(report: &Report, color: bool, listing: &super::Listing, out: &mut dyn Write) -> io::Result<()> {
     let p = Paint::new(color);
     for gap in &report.gaps {
         writeln!(out, "{} {}", p.verdict(Verdict::Unknown), v(&gap.describe()))?;
@@ -53,8 +60,12 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         writeln!(out, "No ECS clusters found in {}.", v(&report.regions.join(", ")))?;
     }
     let multi = report.accounts.len() > 1;
-    for cluster in &report.clusters {
-        render_cluster(&p, cluster, multi, out)?;
+    for cluster in report.clusters.iter().filter(|c| listing.shows_cluster(c)) {
+        if listing.compact {
+            render_compact(&p, cluster, multi, out)?;
+        } else {
+            render_cluster(&p, cluster, multi, out)?;
+        }
     }
     if !report.failing_keys.is_empty() {
         writeln!(out)?;
@@ -166,6 +177,46 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
             "Keys pinned on running deployments were not checked in {} cluster(s) (--no-services).",
             s.pinned_keys_unchecked
         )?;
+    }
+    Ok(())
+}
+
+/// One line per cluster: its verdict, where it is, and its keys' states;
+/// the findings beneath it only when it fails or cannot be judged, each on
+/// one line with the first line of its fix.
+fn render_compact(p: &Paint, c: &ClusterReport, multi: bool, out: &mut dyn Write) -> io::Result<()> {
+    let place = match (&c.account_id, multi) {
+        (Some(a), true) => format!("{a}/{}", c.region),
+        _ => c.region.clone(),
+    };
+    let keys: Vec<String> = c
+        .key_usages
+        .iter()
+        .filter_map(|u| {
+            Some(format!(
+                "{}: {}",
+                u.usage.as_str(),
+                u.key_state.as_deref().unwrap_or(u.configured_key.as_ref().map(|_| "not described")?)
+            ))
+        })
+        .collect();
+    let keys = if keys.is_empty() { "AWS owned keys only".to_string() } else { keys.join(", ") };
+    writeln!(
+        out,
+        "{} {} ({})  {}",
+        p.verdict(c.verdict),
+        p.apply(&v(&c.cluster_name), |s| s.bold()),
+        v(&place),
+        p.dim(&v(&keys))
+    )?;
+    if c.verdict == Verdict::Pass {
+        return Ok(());
+    }
+    for f in c.findings.iter().filter(|f| f.verdict == c.verdict) {
+        writeln!(out, "    [{}] {}", f.check, v(&f.message))?;
+        if let Some(first) = f.remediation.as_deref().and_then(|r| r.lines().next()) {
+            writeln!(out, "      {} {}", p.apply("fix:", |s| s.cyan().bold()), v(first))?;
+        }
     }
     Ok(())
 }

@@ -2,10 +2,13 @@
 //! to any [`Write`]. They decide presentation only; verdicts come from the
 //! report.
 
+mod asff;
 mod audit;
+mod github;
 mod human;
 mod json;
 mod junit;
+pub mod markdown;
 mod prometheus;
 pub mod text;
 mod whatif;
@@ -30,6 +33,50 @@ pub enum Format {
     Junit,
     /// Prometheus text format: verdicts and key forecasts (check only).
     Prometheus,
+    /// GitHub-flavoured Markdown: a pull-request comment or a job summary.
+    Markdown,
+    /// GitHub Actions workflow commands: annotations on the run (check only).
+    Github,
+    /// AWS Security Finding Format, for Security Hub's BatchImportFindings (check only).
+    Asff,
+}
+
+/// What a listing shows (`--only`, `--compact`); never what a verdict is.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// List only clusters in these categories (empty: all).
+    pub only: Vec<Category>,
+    /// One line per cluster, findings only beneath failing ones.
+    pub compact: bool,
+}
+
+/// A category `--only` selects: a cluster's verdict, or a passing cluster
+/// with a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Category {
+    Fail,
+    Unknown,
+    Warning,
+    Pass,
+}
+
+impl Listing {
+    /// Whether the listing shows cluster `c`.
+    pub fn shows_cluster(&self, c: &crate::report::ClusterReport) -> bool {
+        if self.only.is_empty() {
+            return true;
+        }
+        let warned = c
+            .findings
+            .iter()
+            .any(|f| f.severity == crate::finding::Severity::Warning && f.verdict == crate::finding::Verdict::Pass);
+        self.only.iter().any(|cat| match cat {
+            Category::Fail => c.verdict == crate::finding::Verdict::Fail,
+            Category::Unknown => c.verdict == crate::finding::Verdict::Unknown,
+            Category::Warning => c.verdict == crate::finding::Verdict::Pass && warned,
+            Category::Pass => c.verdict == crate::finding::Verdict::Pass && !warned,
+        })
+    }
 }
 
 /// How to render beyond the format itself.
@@ -39,6 +86,13 @@ pub struct RenderOptions {
     pub color: bool,
 }
 
+/// [`RenderOptions`] with what the listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub color: bool,
+    pub listing: Listing,
+}
+
 /// Writes `report` in `format`.
 pub fn render(report: &Report, format: Format, options: RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     match format {
@@ -46,6 +100,19 @@ pub fn render(report: &Report, format: Format, options: RenderOptions, out: &mut
         Format::Json => json(report, out),
         Format::Junit => junit::render(report, out),
         Format::Prometheus => prometheus::render(report, out),
+        Format::Markdown => markdown::render(report, &Listing::default(), out),
+        Format::Github => github::render(report, &Listing::default(), out),
+        Format::Asff => asff::render(report, out),
+    }
+}
+
+/// Writes `report` in `format`, listing what `options.listing` selects.
+pub fn render_listed(report: &Report, format: Format, options: &Options, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Human => human::render_listed(report, options.color, &options.listing, out),
+        Format::Markdown => markdown::render(report, &options.listing, out),
+        Format::Github => github::render(report, &options.listing, out),
+        _ => render(report, format, RenderOptions { color: options.color }, out),
     }
 }
 
@@ -58,6 +125,7 @@ pub fn render_whatif(
 ) -> io::Result<()> {
     match format {
         Format::Json => whatif::json(report, out),
+        Format::Markdown => markdown::whatif(report, out),
         _ => whatif::human(report, color, out),
     }
 }
@@ -69,6 +137,8 @@ pub enum AuditFormat {
     Human,
     /// The versioned JSON contract of docs/audit.md.
     Json,
+    /// GitHub-flavoured Markdown: the failures per cluster, with their key.
+    Markdown,
 }
 
 /// Writes an audit report in `format`.
@@ -81,5 +151,6 @@ pub fn render_audit(
     match format {
         AuditFormat::Human => audit::human(report, color, out),
         AuditFormat::Json => audit::json(report, out),
+        AuditFormat::Markdown => markdown::audit(report, out),
     }
 }
