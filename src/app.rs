@@ -432,7 +432,7 @@ pub async fn what_if(args: crate::cli::WhatIfArgs, verbose: u8) -> Result<u8, Ap
             | Change::PutKeyPolicy { key, .. }
             | Change::KeyUnknown { key, .. }
             | Change::SetClusterKey { key, .. } => Some(key.clone()),
-            Change::ClusterKeyUnknown { .. } => None,
+            Change::ClusterKeyUnknown { .. } | Change::SetClusterPlannedKey { .. } => None,
         };
         let mut key_arn = key.as_deref().and_then(|k| whatif::resolve(&inventory, k));
         if let (Some(key), None, true) = (&key, &key_arn, named) {

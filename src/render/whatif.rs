@@ -36,6 +36,10 @@ fn describe(c: &crate::whatif::ChangeReport) -> String {
         ),
         Change::KeyUnknown { key: k, why } => format!("key {}: {why}", key(k)),
         Change::ClusterKeyUnknown { cluster, why, .. } => format!("cluster {cluster}: {why}"),
+        Change::SetClusterPlannedKey { cluster, usage, key: k, .. } => format!(
+            "point cluster {cluster}'s {} at the key the plan creates ({k}), judged from its planned attributes",
+            usage.describe()
+        ),
     }
 }
 
@@ -45,7 +49,9 @@ pub fn human(report: &WhatIfReport, color: bool, out: &mut dyn Write) -> io::Res
         writeln!(out, "Nothing relevant changes: the plan touches no KMS key or ECS cluster key in scope.")?;
     }
     for c in &report.changes {
-        let unused = if c.key_arn.is_none() && !matches!(c.change, Change::ClusterKeyUnknown { .. }) {
+        let unused = if c.key_arn.is_none()
+            && !matches!(c.change, Change::ClusterKeyUnknown { .. } | Change::SetClusterPlannedKey { .. })
+        {
             " [no cluster in scope uses it]"
         } else {
             ""

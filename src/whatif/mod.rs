@@ -55,6 +55,25 @@ pub enum Change {
         usage: KeyRole,
         why: String,
     },
+    /// The cluster moves to a key the same plan creates, judged from its
+    /// planned attributes (`key` is the plan's resource address).
+    SetClusterPlannedKey {
+        cluster: String,
+        usage: KeyRole,
+        key: String,
+        planned: PlannedKey,
+    },
+}
+
+/// A key the plan creates, as its planned attributes describe it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedKey {
+    pub is_enabled: Option<bool>,
+    pub key_spec: Option<String>,
+    pub key_usage: Option<String>,
+    pub multi_region: Option<bool>,
+    /// The planned key policy; `None` when the plan knows it only after apply.
+    pub policy: Option<String>,
 }
 
 /// A change, where it came from, and what it became.
@@ -124,6 +143,55 @@ pub fn apply(inv: &mut Inventory, changes: &[ChangeReport], extra: &[KeyRecord])
             }
             Change::SetClusterKey { cluster, usage, key } => {
                 set_cluster_key(inv, cluster, *usage, key, c.key_arn.as_deref(), extra);
+            }
+            Change::SetClusterPlannedKey { cluster, usage, key, planned } => {
+                let reference = format!("(created by the plan: {key})");
+                let metadata = KeyMetadata {
+                    arn: reference.clone(),
+                    key_id: reference.clone(),
+                    key_state: Some(if planned.is_enabled == Some(false) {
+                        KeyState::Disabled
+                    } else {
+                        KeyState::Enabled
+                    }),
+                    key_manager: Some("CUSTOMER".into()),
+                    key_spec: planned.key_spec.clone().or(Some("SYMMETRIC_DEFAULT".into())),
+                    key_usage: planned.key_usage.clone().or(Some("ENCRYPT_DECRYPT".into())),
+                    origin: Some("AWS_KMS".into()),
+                    multi_region: planned.multi_region,
+                    ..KeyMetadata::default()
+                };
+                inv.keys.insert(
+                    reference.clone(),
+                    KeyRecord {
+                        reference: reference.clone(),
+                        region: String::new(),
+                        describe: KeyLookup::Found { metadata: Box::new(metadata) },
+                    },
+                );
+                let policy = match &planned.policy {
+                    Some(p) => Fact::Read { value: p.clone() },
+                    None => Fact::Unreadable {
+                        gap: unknown_until_apply(&reference, "the plan knows the key policy only after apply"),
+                    },
+                };
+                inv.key_details.insert(
+                    reference.clone(),
+                    KeyDetails {
+                        policy,
+                        grants: Fact::Read { value: GrantSummary::default() },
+                        rotation: Fact::Skipped { reason: "a key the plan creates".into() },
+                    },
+                );
+                for cl in inv.clusters.iter_mut().filter(|cl| cl.name == *cluster || cl.arn.as_deref() == Some(cluster))
+                {
+                    if let ClusterLookup::Found { key_usages, .. } = &mut cl.lookup
+                        && let Some(u) = key_usages.iter_mut().find(|u| u.usage == *usage)
+                    {
+                        u.configured = Some(reference.clone());
+                        u.lookup = Some(reference.clone());
+                    }
+                }
             }
             Change::ClusterKeyUnknown { cluster, usage, why } => {
                 let reference = format!("(known after apply: {cluster})");

@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::Change;
+use super::{Change, PlannedKey};
 use crate::inventory::KeyRole;
 
 /// What a plan proposes, each with the resource address it came from.
@@ -40,6 +40,30 @@ pub fn changes(text: &str) -> Result<Vec<Planned>, PlanError> {
         Some(Value::Array(r)) => r,
         Some(_) => return Err(PlanError("resource_changes is not an array".into())),
     };
+    // Keys the plan creates, by address, with their planned attributes.
+    let created: Vec<(String, PlannedKey)> = resources
+        .iter()
+        .filter(|rc| rc.get("type").and_then(Value::as_str) == Some("aws_kms_key"))
+        .filter(|rc| {
+            rc.pointer("/change/actions").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x == "create"))
+        })
+        .filter_map(|rc| {
+            let after = rc.pointer("/change/after")?;
+            let unknown = rc.pointer("/change/after_unknown").unwrap_or(&Value::Null);
+            Some((
+                rc.get("address")?.as_str()?.to_string(),
+                PlannedKey {
+                    is_enabled: after.get("is_enabled").and_then(Value::as_bool),
+                    key_spec: text_at(after, "customer_master_key_spec"),
+                    key_usage: text_at(after, "key_usage"),
+                    multi_region: after.get("multi_region").and_then(Value::as_bool),
+                    policy: (unknown.get("policy") != Some(&Value::Bool(true)))
+                        .then(|| text_at(after, "policy"))
+                        .flatten(),
+                },
+            ))
+        })
+        .collect();
     let mut out = Vec::new();
     for rc in resources {
         let address = rc.get("address").and_then(Value::as_str).unwrap_or("?").to_string();
@@ -110,7 +134,15 @@ pub fn changes(text: &str) -> Result<Vec<Planned>, PlanError> {
                         || unknown.pointer("/configuration") == Some(&Value::Bool(true));
                     let old = b.as_ref().and_then(|b| text_at(b, field));
                     let new = a.as_ref().and_then(|a| text_at(a, field));
-                    if unknown_now {
+                    // Known after apply because it is the ARN of a key this
+                    // plan creates: judged from that key's planned attributes.
+                    let planned = unknown_now
+                        .then(|| created_key_reference(&plan, &address, field))
+                        .flatten()
+                        .and_then(|addr| created.iter().find(|(a, _)| *a == addr).cloned());
+                    if let Some((key, planned)) = planned {
+                        push(Change::SetClusterPlannedKey { cluster: cluster.clone(), usage, key, planned });
+                    } else if unknown_now {
                         push(Change::ClusterKeyUnknown {
                             cluster: cluster.clone(),
                             usage,
@@ -127,6 +159,19 @@ pub fn changes(text: &str) -> Result<Vec<Planned>, PlanError> {
         }
     }
     Ok(out)
+}
+
+/// The `aws_kms_key` resource a cluster's key field refers to in the plan's
+/// configuration (`expressions…references`, e.g. `aws_kms_key.new.arn`).
+fn created_key_reference(plan: &Value, cluster_address: &str, field: &str) -> Option<String> {
+    let resources = plan.pointer("/configuration/root_module/resources")?.as_array()?;
+    let cluster = resources.iter().find(|r| r.get("address").and_then(Value::as_str) == Some(cluster_address))?;
+    let pointer = format!("/expressions/configuration/0/managed_storage_configuration/0/{field}/references");
+    let references = cluster.pointer(&pointer)?.as_array()?;
+    references.iter().filter_map(Value::as_str).find(|r| r.starts_with("aws_kms_key.")).map(|r| {
+        let mut parts = r.splitn(3, '.');
+        format!("{}.{}", parts.next().unwrap_or_default(), parts.next().unwrap_or_default())
+    })
 }
 
 fn text_at(v: &Value, field: &str) -> Option<String> {

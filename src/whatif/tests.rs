@@ -13,7 +13,7 @@ fn report(inv: &Inventory, changes: Vec<Change>) -> WhatIfReport {
                 | Change::PutKeyPolicy { key, .. }
                 | Change::KeyUnknown { key, .. }
                 | Change::SetClusterKey { key, .. } => resolve(inv, key),
-                Change::ClusterKeyUnknown { .. } => None,
+                Change::ClusterKeyUnknown { .. } | Change::SetClusterPlannedKey { .. } => None,
             };
             ChangeReport { source: "test".into(), change, key_arn: key, deletion_date: None }
         })
@@ -73,4 +73,53 @@ fn plans_become_changes() {
         assert!(err.0.contains(want), "{text}: {err}");
     }
     assert!(terraform::changes(r#"{"format_version":"1.2","resource_changes":[]}"#).unwrap().is_empty());
+}
+
+/// A plan that creates a key and points cluster "prod" at it.
+fn plan_creating_key(after: serde_json::Value) -> String {
+    serde_json::json!({
+        "format_version": "1.2",
+        "resource_changes": [
+            {"address": "aws_kms_key.new", "type": "aws_kms_key", "name": "new",
+             "change": {"actions": ["create"], "before": null, "after": after,
+                        "after_unknown": {"arn": true, "key_id": true, "policy": true}}},
+            {"address": "aws_ecs_cluster.prod", "type": "aws_ecs_cluster", "name": "prod",
+             "change": {"actions": ["update"],
+                        "before": {"name": "prod", "configuration": [{"managed_storage_configuration": [{"fargate_ephemeral_storage_kms_key_id": key_arn("k")}]}]},
+                        "after": {"name": "prod", "configuration": [{"managed_storage_configuration": [{}]}]},
+                        "after_unknown": {"configuration": [{"managed_storage_configuration": [{"fargate_ephemeral_storage_kms_key_id": true}]}]}}}
+        ],
+        "configuration": {"root_module": {"resources": [
+            {"address": "aws_ecs_cluster.prod", "expressions": {"configuration": [{"managed_storage_configuration": [
+                {"fargate_ephemeral_storage_kms_key_id": {"references": ["aws_kms_key.new.arn", "aws_kms_key.new"]}}]}]}}
+        ]}}
+    })
+    .to_string()
+}
+
+#[test]
+fn a_key_the_plan_creates_is_judged_from_its_planned_attributes() {
+    let cases = [
+        // A signing key cannot encrypt Fargate storage: a definite failure.
+        (
+            serde_json::json!({"is_enabled": true, "customer_master_key_spec": "RSA_2048", "key_usage": "SIGN_VERIFY"}),
+            1,
+        ),
+        // A symmetric key whose policy the plan knows only after apply: unknown.
+        (
+            serde_json::json!({"is_enabled": true, "customer_master_key_spec": "SYMMETRIC_DEFAULT", "key_usage": "ENCRYPT_DECRYPT"}),
+            2,
+        ),
+    ];
+    for (after, exit) in cases {
+        let planned = terraform::changes(&plan_creating_key(after.clone())).unwrap();
+        assert!(
+            planned
+                .iter()
+                .any(|p| matches!(&p.change, Change::SetClusterPlannedKey { key, .. } if key == "aws_kms_key.new")),
+            "{planned:?}"
+        );
+        let r = report(&healthy_inventory(), planned.into_iter().map(|p| p.change).collect());
+        assert_eq!(r.exit_code, exit, "{after}: {r:#?}");
+    }
 }
