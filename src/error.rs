@@ -32,7 +32,14 @@ pub enum AppError {
 
 impl AppError {
     /// A one-line hint on what to do next, when there is one.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub fn hint(&self) -> Option<String> {
+        if let AppError::ServiceNotFound { cluster, .. } = self {
+            return Some(format!("list the cluster's services: aws ecs list-services --cluster {cluster}"));
+        }
+        self.static_hint().map(str::to_string)
+    }
+
+    fn static_hint(&self) -> Option<&'static str> {
         match self {
             AppError::NoRegion => Some("pass --region, set AWS_REGION, or set a region in your AWS profile"),
             AppError::NoCredentials(_) => Some(
@@ -47,9 +54,7 @@ impl AppError {
             AppError::Source(_) => {
                 Some("--from takes a CloudTrail log file (.json or .json.gz), a directory of them, JSON lines, or -")
             }
-            AppError::ServiceNotFound { .. } => {
-                Some("list the cluster's services: aws ecs list-services --cluster CLUSTER")
-            }
+            AppError::ServiceNotFound { .. } => None,
         }
     }
 }

@@ -21,7 +21,14 @@ fn main() -> ExitCode {
             };
         }
     };
-    init_logging(cli.verbose);
+    // Colour in the logs only on a terminal, and never against --color never or NO_COLOR.
+    let never = match &cli.command {
+        Command::Check(a) => a.out.color == ecs_key_preflight::cli::ColorMode::Never,
+        Command::WhatIf(a) => a.check.out.color == ecs_key_preflight::cli::ColorMode::Never,
+        Command::Audit(a) => a.out.color == ecs_key_preflight::cli::ColorMode::Never,
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    init_logging(cli.verbose, !never && !no_color && std::io::IsTerminal::is_terminal(&std::io::stderr()));
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -44,7 +51,7 @@ fn main() -> ExitCode {
             // Errors quote paths, names and AWS messages: never raw control bytes.
             eprintln!("error: {}", ecs_key_preflight::render::text::visible(&e.to_string()));
             if let Some(hint) = e.hint() {
-                eprintln!("hint: {hint}");
+                eprintln!("hint: {}", ecs_key_preflight::render::text::visible(&hint));
             }
             ExitCode::from(exit::ERROR)
         }
@@ -52,7 +59,7 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr so that stdout carries only the report.
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, ansi: bool) {
     let level = match verbose {
         0 => tracing::Level::ERROR,
         1 => tracing::Level::INFO,
@@ -71,7 +78,7 @@ fn init_logging(verbose: u8) {
         tracing_subscriber::filter::Targets::new().with_target("ecs_key_preflight", level).with_default(sdk_level);
     use tracing_subscriber::prelude::*;
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false))
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_ansi(ansi))
         .with(filter)
         .init();
 }

@@ -204,7 +204,7 @@ fn scenario_table() {
         ("ebs-disabled", 1, "fail", &["key-state"], "EBS"),
         // An ECS Exec key only breaks exec sessions: a warning, not a failure.
         ("exec-disabled", 0, "pass", &[], "ECS Exec sessions"),
-        ("does-not-exist", 1, "fail", &["cluster-not-found"], "was not found"),
+        ("does-not-exist", 1, "fail", &["cluster-not-found"], "No cluster named does-not-exist exists"),
     ];
     for (name, code, verdict, failing, text) in cases {
         let (exit, report) = check_cluster(name);

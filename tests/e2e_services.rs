@@ -280,3 +280,24 @@ fn human_report_lists_affected_services_under_each_failing_key() {
         "{stdout}"
     );
 }
+
+#[test]
+fn gating_an_ec2_service_does_not_judge_the_fargate_key() {
+    // fleet's Fargate key is disabled: its Fargate services fail, but the
+    // EC2 service legacy never uses the Fargate ephemeral storage key.
+    let (exit, report) = check(&["--cluster", "fleet", "--service", "legacy"]);
+    assert_eq!(exit, 0, "{report:#}");
+    let usage = &report["clusters"][0]["key_usages"][0];
+    assert!(usage["key_arn"].is_null(), "the Fargate key is not judged: {usage:#}");
+    let (exit, _) = check(&["--cluster", "fleet", "--service", "svc-00"]);
+    assert_eq!(exit, 1, "a Fargate service of the same cluster still fails");
+}
+
+#[test]
+fn a_missing_service_hint_names_the_cluster() {
+    seeded();
+    let out = bin_aws(REGION).args(["check", "--cluster", "fleet", "--service", "apii"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("aws ecs list-services --cluster fleet"), "{stderr}");
+}

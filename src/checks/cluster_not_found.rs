@@ -13,7 +13,7 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     let c = ctx.cluster;
     let message = match &c.lookup {
         ClusterLookup::Missing { reason, detail } => format!(
-            "Cluster {} was not found in {} (DescribeClusters: {reason}{}).",
+            "No cluster named {} exists in {} (DescribeClusters: {reason}{}): check the name and the Region; this is not a key problem, but no task can start in a cluster that does not exist.",
             c.name,
             c.region,
             detail.as_deref().map(|d| format!(", {d}")).unwrap_or_default()

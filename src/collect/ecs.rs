@@ -292,10 +292,17 @@ pub fn narrow_to_services(cluster: &mut Cluster) {
     let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
     let uses_ebs = services.iter().any(|s| s.deployments.iter().any(|d| d.managed_ebs));
     let uses_exec = services.iter().any(|s| s.exec_enabled);
+    // The Fargate ephemeral storage key concerns only tasks on Fargate: an
+    // EC2 or EXTERNAL service's tasks never use it. (ECS-managed EBS volumes
+    // and ECS Exec work on both, so those keys depend on the service's use.)
+    let uses_fargate = services.iter().any(|s| s.platform() != crate::inventory::Platform::NotFargate);
     let ClusterLookup::Found { key_usages, .. } = &mut cluster.lookup else { return };
     for u in key_usages.iter_mut() {
         let (needed, what) = match u.usage {
-            KeyRole::FargateEphemeralStorage => (true, ""),
+            KeyRole::FargateEphemeralStorage => (
+                uses_fargate,
+                "runs on the EC2 or EXTERNAL launch type, which does not use the Fargate ephemeral storage key",
+            ),
             KeyRole::ManagedStorage => (uses_ebs, "attaches no ECS-managed EBS volume"),
             KeyRole::ExecuteCommand => (uses_exec, "does not enable ECS Exec"),
         };

@@ -12,7 +12,12 @@ pub fn gap<E>(operation: &str, resource: &str, err: &SdkError<E, HttpResponse>) 
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let context = || DisplayErrorContext(err).to_string();
+    // What the user reads says what happened in words; the SDK's structure
+    // (`DispatchFailure(DispatchFailure { source: ConnectorError { … }`)
+    // goes to the -v log only.
+    tracing::debug!(operation, resource, "{}", DisplayErrorContext(err));
+    let service = operation.split(':').next().unwrap_or("AWS").to_uppercase();
+    let cause = || root_cause(err);
     let (code, message) = match err {
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
@@ -21,13 +26,36 @@ where
             (code, message)
         }
         SdkError::TimeoutError(_) => ("Timeout".to_string(), "the request timed out (see --timeout)".to_string()),
-        SdkError::DispatchFailure(d) if d.is_timeout() => ("Timeout".to_string(), context()),
-        SdkError::DispatchFailure(d) if d.is_io() => ("EndpointUnreachable".to_string(), context()),
-        SdkError::DispatchFailure(_) => ("DispatchFailure".to_string(), context()),
-        SdkError::ResponseError(_) => ("InvalidResponse".to_string(), context()),
-        SdkError::ConstructionFailure(_) => ("RequestConstructionFailed".to_string(), context()),
-        _ => ("Unknown".to_string(), context()),
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            ("Timeout".to_string(), format!("the {service} endpoint did not answer in time ({})", cause()))
+        }
+        SdkError::DispatchFailure(d) if d.is_io() => {
+            ("EndpointUnreachable".to_string(), format!("could not connect to the {service} endpoint ({})", cause()))
+        }
+        SdkError::DispatchFailure(_) => (
+            "DispatchFailure".to_string(),
+            format!("the request to the {service} endpoint could not be sent ({})", cause()),
+        ),
+        SdkError::ResponseError(_) => {
+            ("InvalidResponse".to_string(), format!("the {service} endpoint's answer could not be read ({})", cause()))
+        }
+        SdkError::ConstructionFailure(_) => {
+            ("RequestConstructionFailed".to_string(), format!("the request could not be built ({})", cause()))
+        }
+        _ => ("Unknown".to_string(), cause()),
     };
-    tracing::warn!(operation, resource, code = %code, "{message}");
+    tracing::warn!(operation, resource, code = %code, "{}", crate::render::text::visible(&message));
     Gap { operation: operation.to_string(), resource: resource.to_string(), code, message }
+}
+
+/// The innermost cause of an error, in words ("Connection refused (os error
+/// 111)"), without the layers of SDK types around it.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    last
 }
