@@ -35,12 +35,21 @@ pub async fn check(args: CheckArgs, verbose: u8) -> Result<u8, AppError> {
     if let Some(p) = &args.out.output {
         files.push(("--output", p, true));
     }
+    for (_, p) in &args.out.reports {
+        files.push(("--report", p, true));
+    }
     if let Some(p) = &args.save_inventory {
         files.push(("--save-inventory", p, true));
     }
     crate::fsio::check_distinct(&files).map_err(AppError::Usage)?;
     let config = load_config(config_path.clone())?;
     let mut output = open_output(args.out.output.as_deref(), "report")?;
+    // Every extra report's file is created now, like --output: a bad path
+    // fails before any work.
+    let mut extra_reports = Vec::new();
+    for (format, path) in &args.out.reports {
+        extra_reports.push((*format, path.clone(), create_output(path, "report")?));
+    }
     let mut saved = match &args.save_inventory {
         Some(path) => Some(create_output(path, "inventory")?),
         None => None,
@@ -65,6 +74,11 @@ pub async fn check(args: CheckArgs, verbose: u8) -> Result<u8, AppError> {
     let render_options = render::Options { color, listing: render::Listing { only: args.out.only.clone(), compact } };
     let written = render::render_listed(&report, args.out.format, &render_options, &mut output);
     finish(args.out.output.as_deref(), output, written)?;
+    for (format, path, mut file) in extra_reports {
+        let options = render::Options { color: false, listing: render_options.listing.clone() };
+        let written = render::render_listed(&report, format, &options, &mut file);
+        finish(Some(&path), Sink::File(file), written)?;
+    }
     Ok(report.exit_code)
 }
 

@@ -274,6 +274,12 @@ pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = ColorMode::Auto, value_name = "WHEN")]
     pub color: ColorMode,
 
+    /// Also write the report in FORMAT to FILE (repeatable), beside the one on stdout or
+    /// --output: e.g. `--report junit=preflight.xml --report json=preflight.json` with the
+    /// human report in the CI log.
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report_spec)]
+    pub reports: Vec<(Format, PathBuf)>,
+
     /// List only clusters in these categories (comma-separated: fail, unknown, warning, pass).
     /// The verdict, the summary and the exit code stay the whole run's.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
@@ -291,4 +297,15 @@ pub enum ColorMode {
     Auto,
     Always,
     Never,
+}
+
+/// `FORMAT=FILE` for `--report`.
+fn parse_report_spec(spec: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) = spec.split_once('=').ok_or_else(|| format!("expected FORMAT=FILE, got {spec:?}"))?;
+    let format = <Format as ValueEnum>::from_str(format, true)
+        .map_err(|_| format!("unknown format {format:?} (human, json, junit, prometheus, markdown, github, asff)"))?;
+    if file.is_empty() {
+        return Err("FILE is empty".into());
+    }
+    Ok((format, PathBuf::from(file)))
 }

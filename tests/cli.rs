@@ -293,3 +293,34 @@ fn bad_configuration_exits_3() {
     assert!(stderr.contains("unknown check id \"key-polcy\""), "{stderr}");
     assert!(stderr.contains("hint: see docs/configuration.md"), "{stderr}");
 }
+
+#[test]
+fn one_run_writes_machine_reports_to_files_and_the_human_report_to_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("preflight.xml");
+    let json = dir.path().join("preflight.json");
+    let out = bin()
+        .args(["check", "--color", "never", "--inventory"])
+        .arg(fixture("estate.json"))
+        .arg("--report")
+        .arg(format!("junit={}", junit.display()))
+        .arg("--report")
+        .arg(format!("json={}", json.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL    payments"), "the log has the human report");
+    assert!(std::fs::read_to_string(&junit).unwrap().contains("<testsuites"));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["exit_code"], 1);
+    // A bad spec is a one-line usage error.
+    let out = bin().args(["check", "--report", "xml:out.xml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn logs_carry_no_colour_when_stderr_is_not_a_terminal() {
+    let out =
+        bin().args(["-vv", "check", "--color", "never", "--inventory"]).arg(fixture("estate.json")).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains('\u{1b}'));
+}
