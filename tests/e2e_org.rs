@@ -252,3 +252,65 @@ fn progress_goes_to_a_terminal_only_and_never_to_stdout() {
     let written: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(written["accounts"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn region_all_reads_every_region_enabled_in_each_account() {
+    org();
+    // The emulator does not implement account:ListRegions: the proxy answers
+    // it with a recorded response of the API's shape (REST-JSON, POST
+    // /listRegions), for every account.
+    let proxy = Proxy::start(0);
+    let regions = r#"{"Regions":[{"RegionName":"us-east-1","RegionOptStatus":"ENABLED_BY_DEFAULT"},{"RegionName":"eu-west-1","RegionOptStatus":"ENABLED"}]}"#;
+    proxy.fail("RegionOptStatusContains", 200, regions, "application/json");
+    let (exit, report) = run_json(bin_aws("us-east-1").env("AWS_ENDPOINT_URL", &proxy.endpoint).args([
+        "check",
+        "--account",
+        member("healthy"),
+        "--role-name",
+        ROLE,
+        "--region",
+        "all",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(report["regions"], serde_json::json!(["eu-west-1", "us-east-1"]), "{report:#}");
+    let v = verdicts(&report);
+    assert_eq!(v["west-app"].1, "pass", "the cluster in eu-west-1 is found");
+    assert_eq!(v["healthy-app"].1, "pass");
+    assert!(exit == 0 || exit == 1, "{report:#}");
+}
+
+#[test]
+fn every_format_names_the_account() {
+    org();
+    let run = |format: &str| {
+        let out =
+            bin_aws("us-east-1").args(["check", "--org", "--role-name", ROLE, "--format", format]).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let prom = run("prometheus");
+    assert!(
+        prom.contains(&format!(
+            "ecs_key_preflight_cluster_verdict{{account=\"{}\",cluster=\"disabled-app\"",
+            member("disabled")
+        )),
+        "{prom}"
+    );
+    assert!(
+        prom.contains(&format!(
+            "ecs_key_preflight_account_read{{account=\"{}\",name=\"team-healthy\"}} 1",
+            member("healthy")
+        )),
+        "{prom}"
+    );
+    let junit = run("junit");
+    assert!(
+        junit.contains(&format!("ecs-key-preflight account {} (team-disabled)", member("disabled"))),
+        "one suite per account: {junit}"
+    );
+    let human = run("human");
+    assert!(human.contains(&format!("disabled-app ({}/us-east-1)", member("disabled"))), "{human}");
+    assert!(human.contains("Accounts:"), "{human}");
+    let md = run("markdown");
+    assert!(md.contains(&format!("{} / us-east-1", member("disabled"))), "{md}");
+}

@@ -421,6 +421,7 @@ fn hostile_strings_cannot_break_markdown_or_workflow_commands() {
     let md = listed(&report, Format::Markdown);
     assert!(md.contains("pay\\|ments&lt;img src=x&gt;<br>::error::pwned\\`\\x1b\\[2J"), "{md}");
     assert!(!md.contains('\u{1b}') && !md.contains("<img"));
+    insta::assert_snapshot!("markdown_hostile", md);
     let gh = listed(&report, Format::Github);
     // Every line is one whole workflow command: the name cannot start another.
     assert!(
@@ -429,6 +430,7 @@ fn hostile_strings_cannot_break_markdown_or_workflow_commands() {
     );
     assert!(gh.contains("pay|ments<img src=x>%0A%3A%3Aerror%3A%3Apwned`\\x1b[2J"), "{gh}");
     assert!(!gh.contains('\u{1b}'));
+    insta::assert_snapshot!("github_hostile", gh);
     let asff: serde_json::Value = serde_json::from_str(&listed(&report, Format::Asff)).unwrap();
     // Security Hub's console shows these strings: control bytes are shown escaped, never sent raw.
     fn raw_escape(v: &serde_json::Value) -> bool {
