@@ -38,7 +38,10 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
                             format!("is pending deletion, which was due on {}: it may be gone at any moment.", format_time(date))
                         }
                     }
-                    None => "is pending deletion (no deletion date was reported).".to_string(),
+                    None => match m.pending_deletion_window_in_days {
+                        Some(days) => format!("is pending deletion (no deletion date was reported; the waiting period is {days} days)."),
+                        None => "is pending deletion (no deletion date was reported).".to_string(),
+                    },
                 };
                 u.broken(
                     &META,

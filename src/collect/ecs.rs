@@ -319,19 +319,9 @@ pub fn narrow_to_services(cluster: &mut Cluster) {
 /// The `(region, reference)` pairs DescribeKey must be asked for this
 /// cluster: its own key usages and the keys its deployments were created with.
 pub fn key_lookups(cluster: &Cluster) -> Vec<(String, String)> {
-    let ClusterLookup::Found { key_usages, .. } = &cluster.lookup else {
-        return Vec::new();
-    };
     let arn = cluster.arn.as_deref().unwrap_or_default();
-    let pinned = cluster
-        .services()
-        .unwrap_or_default()
-        .iter()
-        .flat_map(|s| &s.deployments)
-        .filter_map(|d| d.ephemeral_storage_key.as_ref());
-    key_usages
-        .iter()
-        .chain(pinned)
+    cluster
+        .usages_with_pinned()
         .filter_map(|u| u.configured.as_deref())
         .map(|k| key_lookup_reference(k, arn, &cluster.region))
         .collect()
