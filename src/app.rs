@@ -304,7 +304,11 @@ pub async fn audit(args: AuditArgs) -> Result<u8, AppError> {
 fn load_inventory(path: &Path) -> Result<Inventory, AppError> {
     let text =
         crate::fsio::read_regular(path).map_err(|reason| AppError::Inventory { path: path.to_path_buf(), reason })?;
-    inventory::from_json(&text).map_err(|reason| AppError::Inventory { path: path.to_path_buf(), reason })
+    let mut inventory =
+        inventory::from_json(&text).map_err(|reason| AppError::Inventory { path: path.to_path_buf(), reason })?;
+    // Deserializing grows the cluster list by doubling: give the slack back.
+    inventory.clusters.shrink_to_fit();
+    Ok(inventory)
 }
 
 fn create_output(path: &Path, what: &'static str) -> Result<crate::fsio::Output, AppError> {

@@ -121,7 +121,11 @@ pub fn run(inventory: &Inventory, options: &CheckOptions) -> Vec<Vec<Finding>> {
         .iter()
         .map(|cluster| {
             let ctx = ClusterCtx { inventory, cluster, options, policies: &policies };
-            REGISTRY.iter().flat_map(|check| (check.evaluate)(&ctx)).map(|f| text::finish(cluster, f)).collect()
+            let mut findings: Vec<Finding> =
+                REGISTRY.iter().flat_map(|check| (check.evaluate)(&ctx)).map(|f| text::finish(cluster, f)).collect();
+            // Held for every cluster until the report is written: no slack.
+            findings.shrink_to_fit();
+            findings
         })
         .collect()
 }

@@ -63,7 +63,12 @@ impl<'a> Tally<'a> {
         cluster: &Cluster,
         findings: Vec<Finding>,
     ) -> (Vec<Finding>, Vec<SuppressedFinding>) {
-        let mut kept = Vec::new();
+        // Without suppressions, the findings are kept as they are: no copy.
+        if self.suppressions.is_empty() {
+            return (findings, Vec::new());
+        }
+        // Sized up front: a report holds these for every cluster at once.
+        let mut kept = Vec::with_capacity(findings.len());
         let mut suppressed = Vec::new();
         for f in findings {
             // Only problems are accepted; information stays as it is.
