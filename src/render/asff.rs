@@ -77,7 +77,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             let (compliance, severity) = status(&fs);
             let worst = fs.iter().max_by_key(|f| (f.verdict, f.severity)).copied();
             let Some(worst) = worst else { continue };
-            let description: Vec<String> = fs.iter().map(|f| f.message.clone()).collect();
+            let description: Vec<String> = fs.iter().map(|f| f.message.to_string()).collect();
             let mut finding = json!({
                 "SchemaVersion": "2018-10-08",
                 // Stable: the same cluster and check give the same Id, so a
