@@ -159,6 +159,8 @@ struct JsonKey {
 struct JsonFailingKey {
     key: String,
     key_state: Option<String>,
+    deletion_date: Option<String>,
+    failed_checks: Vec<String>,
     dependents: Vec<JsonDependent>,
 }
 
@@ -320,7 +322,13 @@ fn json_matches_the_documented_contract() {
         if parsed.gaps.is_empty() {
             assert_eq!(Some(&parsed.verdict), worst_cluster, "{name}");
         }
+        // Most urgent first: keys with a deletion date lead, soonest first.
+        let dated: Vec<Option<&String>> = parsed.failing_keys.iter().map(|k| k.deletion_date.as_ref()).collect();
+        let lead = dated.iter().take_while(|d| d.is_some()).count();
+        assert!(dated[lead..].iter().all(Option::is_none), "{name}: keys with a deletion date come first");
+        assert!(dated[..lead].windows(2).all(|w| w[0] <= w[1]), "{name}: soonest deletion first");
         for k in &parsed.failing_keys {
+            assert!(!k.failed_checks.is_empty(), "{name}: {} says why it fails", k.key);
             for d in &k.dependents {
                 let effects =
                     ["scale_outs_and_replacements", "next_deployment", "ebs_volumes", "new_tasks", "not_affected"];

@@ -60,7 +60,7 @@ pub fn render_listed(report: &Report, color: bool, listing: &super::Listing, out
         writeln!(out, "No ECS clusters found in {}.", v(&report.regions.join(", ")))?;
     }
     let multi = report.accounts.len() > 1;
-    for cluster in report.clusters.iter().filter(|c| listing.shows_cluster(c)) {
+    for cluster in by_urgency(&report.clusters).filter(|c| listing.shows_cluster(c)) {
         if listing.compact {
             render_compact(&p, cluster, multi, out)?;
         } else {
@@ -71,8 +71,7 @@ pub fn render_listed(report: &Report, color: bool, listing: &super::Listing, out
         writeln!(out)?;
         writeln!(out, "{}", p.apply("Failing keys and what depends on them:", |s| s.bold()))?;
         for k in &report.failing_keys {
-            let state = k.key_state.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
-            writeln!(out, "  {}{}", v(&k.key), v(&state))?;
+            writeln!(out, "  {}", v(&failing_key_line(k, report.collected_at)))?;
             for d in &k.dependents {
                 writeln!(out, "    {}", v(&d.describe()))?;
             }
@@ -184,6 +183,42 @@ pub fn render_listed(report: &Report, color: bool, listing: &super::Listing, out
 /// One line per cluster: its verdict, where it is, and its keys' states;
 /// the findings beneath it only when it fails or cannot be judged, each on
 /// one line with the first line of its fix.
+/// Clusters most urgent first: failing, unknown, passing with a warning,
+/// passing; in the report's (alphabetical) order within each group, so a
+/// FAIL never hides after a page of PASS.
+fn by_urgency(clusters: &[ClusterReport]) -> impl Iterator<Item = &ClusterReport> {
+    let rank = |c: &ClusterReport| match c.verdict {
+        Verdict::Fail => 0,
+        Verdict::Unknown => 1,
+        Verdict::Pass if c.findings.iter().any(|f| f.needs_attention()) => 2,
+        Verdict::Pass => 3,
+    };
+    let mut ordered: Vec<&ClusterReport> = clusters.iter().collect();
+    ordered.sort_by_key(|c| rank(c));
+    ordered.into_iter()
+}
+
+/// One line of the failing-key summary: the key, its state, the days left
+/// before a scheduled deletion, and the checks that failed on it.
+fn failing_key_line(k: &crate::report::FailingKey, now: jiff::Timestamp) -> String {
+    let mut facts: Vec<String> = Vec::new();
+    if let Some(state) = &k.key_state {
+        facts.push(state.to_string());
+    }
+    if let Some(date) = k.deletion_date {
+        let days = crate::when::days_until(now, date);
+        facts.push(if days >= 0 {
+            format!("deleted for good on {}, {days} days left", crate::when::format_time(date))
+        } else {
+            format!("deletion was due on {}", crate::when::format_time(date))
+        });
+    }
+    let facts = if facts.is_empty() { String::new() } else { format!(" ({})", facts.join(", ")) };
+    let why =
+        if k.failed_checks.is_empty() { String::new() } else { format!(": fails {}", k.failed_checks.join(", ")) };
+    format!("{}{facts}{why}", k.key)
+}
+
 fn render_compact(p: &Paint, c: &ClusterReport, multi: bool, out: &mut dyn Write) -> io::Result<()> {
     let place = match (&c.account_id, multi) {
         (Some(a), true) => format!("{a}/{}", c.region),

@@ -17,6 +17,11 @@ pub struct FailingKey {
     /// The key ARN when DescribeKey found it, else the reference as configured.
     pub key: String,
     pub key_state: Option<KeyState>,
+    /// When a key pending deletion will be deleted for good: the list puts
+    /// the soonest first, since cancelling the deletion is the fix.
+    pub deletion_date: Option<jiff::Timestamp>,
+    /// Why it fails: the ids of the checks that failed on it, sorted.
+    pub failed_checks: Vec<&'static str>,
     pub dependents: Vec<Dependent>,
 }
 
@@ -74,19 +79,35 @@ impl Dependent {
     }
 }
 
-fn key_facts(inventory: &Inventory, usage: &ClusterKey) -> (String, Option<crate::inventory::KeyState>) {
+/// A key's ARN (or reference), state and deletion date.
+type KeyFacts = (String, Option<KeyState>, Option<jiff::Timestamp>);
+
+fn key_facts(inventory: &Inventory, usage: &ClusterKey) -> KeyFacts {
     match inventory.metadata_for(usage) {
-        Some(metadata) => (metadata.arn.clone(), metadata.key_state.clone()),
-        None => (usage.configured.clone().unwrap_or_default(), None),
+        Some(metadata) => {
+            let deletion = metadata.deletion_date.filter(|_| metadata.key_state == Some(KeyState::PendingDeletion));
+            (metadata.arn.clone(), metadata.key_state.clone(), deletion)
+        }
+        None => (usage.configured.clone().unwrap_or_default(), None, None),
     }
 }
 
 /// Builds the failing-key list from the inventory and the per-cluster reports.
 pub fn failing_keys(inventory: &Inventory, reports: &[ClusterReport]) -> Vec<FailingKey> {
     let mut keys: BTreeMap<String, FailingKey> = BTreeMap::new();
-    let mut add = |key: (String, Option<KeyState>), dependent: Dependent| {
-        let entry =
-            keys.entry(key.0.clone()).or_insert(FailingKey { key: key.0, key_state: key.1, dependents: vec![] });
+    let mut add = |key: KeyFacts, checks: &[&'static str], dependent: Dependent| {
+        let entry = keys.entry(key.0.clone()).or_insert(FailingKey {
+            key: key.0,
+            key_state: key.1,
+            deletion_date: key.2,
+            failed_checks: vec![],
+            dependents: vec![],
+        });
+        for check in checks {
+            if !entry.failed_checks.contains(check) {
+                entry.failed_checks.push(check);
+            }
+        }
         if !entry.dependents.contains(&dependent) {
             entry.dependents.push(dependent);
         }
@@ -103,9 +124,15 @@ pub fn failing_keys(inventory: &Inventory, reports: &[ClusterReport]) -> Vec<Fai
         for u in report.key_usages.iter().filter(|u| u.verdict == Verdict::Fail) {
             let Some(usage) = cluster.usage(u.usage) else { continue };
             let key = key_facts(inventory, usage);
+            let checks: Vec<&'static str> = report
+                .findings
+                .iter()
+                .filter(|f| f.verdict == Verdict::Fail && f.usage == Some(u.usage) && f.service.is_none())
+                .map(|f| f.check.id)
+                .collect();
             for d in cluster_dependents(cluster, usage) {
                 let (service, counts, effect) = d;
-                add(key.clone(), base(service.as_deref(), counts, effect));
+                add(key.clone(), &checks, base(service.as_deref(), counts, effect));
             }
         }
         // Keys pinned on deployments that fail.
@@ -120,11 +147,23 @@ pub fn failing_keys(inventory: &Inventory, reports: &[ClusterReport]) -> Vec<Fai
                 .collect();
             let Some(usage) = pinned.first().and_then(|d| d.ephemeral_storage_key.as_ref()) else { continue };
             let counts = crate::inventory::task_counts(pinned.iter().copied());
-            add(key_facts(inventory, usage), base(Some(name), Some(counts), DependentEffect::ScaleOutsAndReplacements));
+            add(
+                key_facts(inventory, usage),
+                &[f.check.id],
+                base(Some(name), Some(counts), DependentEffect::ScaleOutsAndReplacements),
+            );
         }
     }
     let mut keys: Vec<FailingKey> = keys.into_values().collect();
+    // Most urgent first: the soonest irreversible deletion, then the rest by ARN.
+    keys.sort_by(|a, b| match (a.deletion_date, b.deletion_date) {
+        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.key.cmp(&b.key)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.key.cmp(&b.key),
+    });
     for k in &mut keys {
+        k.failed_checks.sort_unstable();
         k.dependents.sort_by(|a, b| {
             (&a.region, &a.cluster_name, a.effect, &a.service).cmp(&(&b.region, &b.cluster_name, b.effect, &b.service))
         });
