@@ -279,6 +279,26 @@ reason = "left over"
         "{stdout}"
     );
     assert!(stdout.contains("suppression of key-type on nowhere (left over) matched no finding"), "{stdout}");
+    // JUnit: the accepted finding is in the passing case's output, and the
+    // expired and unused suppressions in the suite's, not silent passes.
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["check", "--format", "junit", "--inventory"])
+        .arg(fixture("estate.json"))
+        .output()
+        .unwrap();
+    let xml = String::from_utf8(out.stdout).unwrap();
+    let partner = xml.split("<testcase name=\"partner\"").nth(1).unwrap().split("</testcase>").next().unwrap();
+    assert!(partner.contains("<system-out>suppressed unknown [key-policy]"), "{partner}");
+    assert!(
+        partner.contains("suppressed because: cross-account key; policy reviewed by the partner team"),
+        "{partner}"
+    );
+    assert!(
+        xml.contains("suppression of key-state on payments (was accepted until the migration) expired on 2026-11-01"),
+        "{xml}"
+    );
+    assert!(xml.contains("suppression of key-type on nowhere (left over) matched no finding"), "{xml}");
 }
 
 #[test]

@@ -51,6 +51,23 @@ fn junit_estate() {
 }
 
 #[test]
+fn junit_shows_warnings_and_does_not_repeat_the_message() {
+    let xml = rendered(&report("estate.json"), Format::Junit);
+    let case = |name: &str| {
+        let start = format!("<testcase name=\"{name}\"");
+        xml.split(start.as_str()).nth(1).unwrap().split("</testcase>").next().unwrap().to_string()
+    };
+    // A passing cluster's warning is in its output, not lost in a bare pass.
+    assert!(case("imports").contains("<system-out>warning [key-material-expiry]"), "{}", case("imports"));
+    // The failure's text is its message attribute; the body starts with the fix.
+    let payments = case("payments");
+    assert!(payments.contains("type=\"key-state: "), "{payments}");
+    assert!(payments.contains("\">fix: aws kms enable-key"), "{payments}");
+    assert_eq!(payments.matches("is Disabled.").count(), 1, "{payments}");
+    assert!(xml.lines().filter(|l| l.contains("<testcase ")).all(|l| l.contains("time=\"")), "{xml}");
+}
+
+#[test]
 fn prometheus_estate() {
     insta::assert_snapshot!(rendered(&report("estate.json"), Format::Prometheus));
 }

@@ -1,7 +1,8 @@
 //! `--format junit`: JUnit XML, which CI systems show as test results. One
 //! test case per cluster: a failure for *fail*, an error for *unknown*
 //! (it could not be verified), success for *pass*; the findings are the
-//! output.
+//! text, or the `<system-out>` of a passing case (warnings, suppressed
+//! findings), so that nothing worth reading vanishes into a bare pass.
 
 use std::io::{self, Write};
 
@@ -9,7 +10,7 @@ use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, Tes
 
 use super::text::{visible as v, visible_lines};
 use crate::finding::Verdict;
-use crate::report::Report;
+use crate::report::{Report, SuppressionStatus};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     // One test suite per account when the run covered several; one suite
@@ -50,6 +51,25 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             suite.add_property(quick_junit::Property::new("suppressions_file", v(file).into_owned()));
         }
         suite.add_property(quick_junit::Property::new("pinned_keys_unchecked", s.pinned_keys_unchecked.to_string()));
+        // Suppressions that expired or matched nothing: visible, not silent.
+        let stale: Vec<String> = report
+            .suppressions
+            .iter()
+            .filter(|s| s.status != SuppressionStatus::Applied)
+            .map(|s| {
+                let scope = s.cluster.as_deref().map(|c| format!(" on {}", v(c))).unwrap_or_default();
+                let what = match s.status {
+                    SuppressionStatus::Expired => {
+                        format!("expired on {}: it no longer applies", v(s.expires.as_deref().unwrap_or("?")))
+                    }
+                    _ => "matched no finding: stale, or mistyped?".to_string(),
+                };
+                format!("suppression of {}{scope} ({}) {what}", v(&s.check), v(&s.reason))
+            })
+            .collect();
+        if !stale.is_empty() {
+            suite.set_system_out(stale.join("\n"));
+        }
     }
     for gap in &report.gaps {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
@@ -58,6 +78,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let i = suite_for(&mut suites, suite_name(account));
         let mut case = TestCase::new(format!("scope {}", v(&gap.resource)), status);
         case.set_classname("ecs-key-preflight.scope");
+        case.set_time(std::time::Duration::ZERO);
         suites[i].1.add_test_case(case);
     }
     for c in &report.clusters {
@@ -72,29 +93,52 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             // The check's title says what was checked, beside its id.
             status.set_type(format!("{}: {}", f.check.id, f.check.title));
         }
-        let text: Vec<String> = c
-            .findings
-            .iter()
-            .filter(|f| f.needs_attention())
-            .map(|f| {
-                let fix = f
-                    .remediation
-                    .as_deref()
-                    .map(|r| format!("\n  fix: {}", visible_lines(r).collect::<Vec<_>>().join("\n       ")))
-                    .unwrap_or_default();
-                format!("{} [{}] {}{fix}", f.verdict.as_str(), f.check, v(&f.message))
-            })
-            .collect();
-        if !text.is_empty() {
-            status.set_description(text.join("\n"));
+        let fix = |f: &crate::finding::Finding, indent: &str| {
+            f.remediation
+                .as_deref()
+                .map(|r| format!("{indent}fix: {}", visible_lines(r).collect::<Vec<_>>().join("\n       ")))
+                .unwrap_or_default()
+        };
+        // The body: the fix of the finding in the message (its text is
+        // already there), then every other finding worth reading.
+        let mut text: Vec<String> = Vec::new();
+        if let Some(f) = worst.filter(|f| f.remediation.is_some()) {
+            text.push(fix(f, ""));
+        }
+        for f in c.findings.iter().filter(|f| f.needs_attention() && Some(*f) != worst) {
+            let label = if f.verdict == Verdict::Pass { f.severity.as_str() } else { f.verdict.as_str() };
+            text.push(format!("{label} [{}] {}{}", f.check, v(&f.message), fix(f, "\n  ")));
+        }
+        // A passing test case has no body in JUnit: its warnings and the
+        // findings a suppression accepted go to its output, where CI shows
+        // them, rather than vanish into a plain pass.
+        for sf in &c.suppressed {
+            text.push(format!(
+                "suppressed {} [{}] {} (suppressed because: {})",
+                sf.finding.verdict.as_str(),
+                sf.finding.check,
+                v(&sf.finding.message),
+                v(&sf.suppressed_because)
+            ));
+        }
+        let body = text.join("\n");
+        if !body.is_empty() && c.verdict != Verdict::Pass {
+            status.set_description(body.clone());
         }
         let mut case = TestCase::new(v(&c.cluster_name).into_owned(), status);
+        if !body.is_empty() && c.verdict == Verdict::Pass {
+            case.set_system_out(body);
+        }
+        // Checks judge facts already collected: no per-cluster duration to
+        // report, and some consumers require the attribute.
+        case.set_time(std::time::Duration::ZERO);
         case.set_classname(format!("ecs-key-preflight.{}", v(&c.region)));
         let i = suite_for(&mut suites, suite_name(c.account_id.as_deref()));
         suites[i].1.add_test_case(case);
     }
     let mut junit = JUnit::new("ecs-key-preflight");
-    for (_, suite) in suites {
+    for (_, mut suite) in suites {
+        suite.set_time(std::time::Duration::ZERO);
         if multi && suite.test_cases.is_empty() && suite.properties.is_empty() {
             continue;
         }
