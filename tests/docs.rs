@@ -84,8 +84,24 @@ fn the_alert_rules_name_only_metrics_the_tool_writes() {
             }
         }
         // A ratio of a labelled and an unlabelled series matches nothing without this.
+        // The quota series has no labels at all: only `on()` matches it
+        // against the labelled per-key series.
         if expr.contains("key_grants /") {
-            assert!(expr.contains("ignoring(key) group_left"), "{expr}");
+            assert!(expr.contains("on() group_left"), "{expr}");
+        }
+        // Label matchers name only labels the series carry.
+        for (metric, labels) in [("ecs_key_preflight_key_usable{", ["used_for", "key", "account", "region"])] {
+            if let Some(rest) = expr.split(metric).nth(1) {
+                let matcher = rest.split('}').next().unwrap();
+                let name = matcher.split(['=', '!']).next().unwrap();
+                assert!(labels.contains(&name), "{name} in {expr}");
+                let sample = String::from_utf8_lossy(&prom.stdout)
+                    .lines()
+                    .find(|l| l.starts_with(metric))
+                    .map(str::to_string)
+                    .unwrap();
+                assert!(sample.contains(&format!("{name}=\"")), "{sample}");
+            }
         }
     }
     assert!(named >= 5);

@@ -91,7 +91,12 @@ fn prometheus_lines_are_well_formed() {
         let name = name_labels.split('{').next().unwrap();
         assert!(typed.contains(name), "{name} has no TYPE");
     }
-    assert!(text.contains("ecs_key_preflight_key_deletion_seconds{key=\"arn:aws:kms:us-east-1:123456789012:key/pendaaaa-0000-0000-0000-EXAMPLE00002\"} 604800"));
+    assert!(text.contains("ecs_key_preflight_key_deletion_seconds{key=\"arn:aws:kms:us-east-1:123456789012:key/pendaaaa-0000-0000-0000-EXAMPLE00002\",account=\"123456789012\",region=\"us-east-1\",used_for=\"fargate_ephemeral_storage\"} 604800"));
+    // tools' ECS Exec key is disabled while tools passes: monitoring tells
+    // it from a launch key by `used_for`.
+    assert!(text.contains("ecs_key_preflight_key_usable{key=\"arn:aws:kms:us-east-1:123456789012:key/execaaaa-0000-0000-0000-EXAMPLE00006\",account=\"123456789012\",region=\"us-east-1\",used_for=\"execute_command\"} 0"), "{text}");
+    // The join series from key to cluster.
+    assert!(text.contains("ecs_key_preflight_cluster_key{account=\"123456789012\",cluster=\"tools\",region=\"us-east-1\",usage=\"execute_command\",key=\"arn:aws:kms:us-east-1:123456789012:key/execaaaa-0000-0000-0000-EXAMPLE00006\"} 1"), "{text}");
     assert!(text.contains(
         "ecs_key_preflight_cluster_verdict{account=\"123456789012\",cluster=\"payments\",region=\"us-east-1\"} 1"
     ));
@@ -167,6 +172,7 @@ struct JsonKey {
     fargate_grants: Option<u64>,
     rotation_enabled: Option<bool>,
     usable: Option<bool>,
+    used_for: Vec<String>,
     clusters: Vec<String>,
 }
 

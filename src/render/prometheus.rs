@@ -37,10 +37,27 @@ fn key_gauge(
     writeln!(out, "# TYPE ecs_key_preflight_key_{name} gauge")?;
     for k in &report.keys {
         if let Some(v) = value(k) {
-            writeln!(out, "ecs_key_preflight_key_{name}{{key=\"{}\"}} {v}", escape(&k.key_arn))?;
+            writeln!(out, "ecs_key_preflight_key_{name}{{{}}} {v}", key_labels(k))?;
         }
     }
     Ok(())
+}
+
+/// The labels of a key's series: the ARN, the account and Region it is in
+/// (from the ARN), and what it is used for (`used_for`, comma-separated and
+/// sorted), so that an alert can leave out ECS Exec keys, whose state
+/// breaks exec sessions but not launches.
+fn key_labels(k: &KeyReport) -> String {
+    let mut parts = k.key_arn.splitn(6, ':');
+    let (region, account) = (parts.nth(3).unwrap_or_default(), parts.next().unwrap_or_default());
+    let used_for: Vec<&str> = k.used_for.iter().map(|r| r.as_str()).collect();
+    format!(
+        "key=\"{}\",account=\"{}\",region=\"{}\",used_for=\"{}\"",
+        escape(&k.key_arn),
+        escape(account),
+        escape(region),
+        used_for.join(",")
+    )
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -88,6 +105,25 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             escape(a.name.as_deref().unwrap_or_default()),
             u8::from(a.status == "read")
         )?;
+    }
+    writeln!(
+        out,
+        "# HELP ecs_key_preflight_cluster_key Which key each cluster uses for what (always 1): join key series to clusters on `key`."
+    )?;
+    writeln!(out, "# TYPE ecs_key_preflight_cluster_key gauge")?;
+    for c in &report.clusters {
+        for u in c.key_usages.iter() {
+            let Some(key) = u.key_arn.as_deref().or(u.configured_key.as_deref()) else { continue };
+            writeln!(
+                out,
+                "ecs_key_preflight_cluster_key{{account=\"{}\",cluster=\"{}\",region=\"{}\",usage=\"{}\",key=\"{}\"}} 1",
+                escape(c.account_id.as_deref().unwrap_or_default()),
+                escape(&c.cluster_name),
+                escape(&c.region),
+                u.usage.as_str(),
+                escape(key)
+            )?;
+        }
     }
     writeln!(out, "# HELP ecs_key_preflight_findings Findings by cluster, check and severity.")?;
     writeln!(out, "# TYPE ecs_key_preflight_findings gauge")?;

@@ -83,6 +83,10 @@ pub struct KeyReport {
     /// Whether Fargate can use the key in its state (Enabled or Updating);
     /// decided here, so that no renderer recomputes it from the state text.
     pub usable: Option<bool>,
+    /// What it encrypts for the clusters using it, sorted: an unusable
+    /// ECS Exec key breaks exec sessions, not launches, and monitoring
+    /// must be able to tell them apart.
+    pub used_for: Vec<KeyRole>,
     /// Clusters that use it (their own setting or a service's deployment).
     pub clusters: Vec<String>,
 }
@@ -434,10 +438,12 @@ fn key_reports(inventory: &Inventory) -> Vec<KeyReport> {
     use crate::inventory::Fact;
     use std::collections::{BTreeMap, BTreeSet};
     let mut users: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut roles: BTreeMap<&str, BTreeSet<KeyRole>> = BTreeMap::new();
     for c in &inventory.clusters {
         for u in c.usages_with_pinned() {
             if let Some(metadata) = inventory.metadata_for(u) {
                 users.entry(metadata.arn.as_str()).or_default().insert(c.name.as_str());
+                roles.entry(metadata.arn.as_str()).or_default().insert(u.usage);
             }
         }
     }
@@ -465,6 +471,7 @@ fn key_reports(inventory: &Inventory) -> Vec<KeyReport> {
                     Fact::Read { value } => Some(value.enabled),
                     _ => None,
                 }),
+                used_for: roles.get(m.arn.as_str()).map(|r| r.iter().copied().collect()).unwrap_or_default(),
                 clusters: users
                     .get(m.arn.as_str())
                     .map(|s| s.iter().map(|c| c.to_string()).collect())
