@@ -163,7 +163,7 @@ fn pinned_key_disabled_while_the_cluster_key_is_fine() {
         "{message}"
     );
     assert!(
-        message.contains("which is Disabled") && message.contains("Its 6 running task(s) keep running (desired 6)"),
+        message.contains("which is Disabled") && message.contains("Its 6 running tasks keep running (desired 6)"),
         "{message}"
     );
     assert!(f["remediation"].as_str().unwrap().contains("--force-new-deployment"));

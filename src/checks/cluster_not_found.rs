@@ -12,12 +12,19 @@ pub static META: CheckMeta =
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     let c = ctx.cluster;
     let message = match &c.lookup {
-        ClusterLookup::Missing { reason, detail } => format!(
-            "No cluster named {} exists in {} (DescribeClusters: {reason}{}): check the name and the Region; this is not a key problem, but no task can start in a cluster that does not exist.",
-            c.name,
-            c.region,
-            detail.as_deref().map(|d| format!(", {d}")).unwrap_or_default()
-        ),
+        ClusterLookup::Missing { reason, detail } => {
+            // ECS's usual reason, in words; any other reason as ECS gave it.
+            let why = match (reason.as_str(), detail.as_deref()) {
+                ("MISSING", None) => String::new(),
+                ("MISSING", Some(d)) => format!(" (ECS says: {d})"),
+                (r, None) => format!(" (ECS says: {r})"),
+                (r, Some(d)) => format!(" (ECS says: {r}, {d})"),
+            };
+            format!(
+                "No cluster named {} exists in {}{why}: check the name and the Region; this is not a key problem, but no task can start in a cluster that does not exist.",
+                c.name, c.region,
+            )
+        }
         ClusterLookup::Found { status, .. } if status == "INACTIVE" => {
             format!("Cluster {} in {} has been deleted (status INACTIVE).", c.name, c.region)
         }

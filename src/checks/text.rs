@@ -35,8 +35,9 @@ impl<'a> UsageCtx<'a> {
     pub fn impact(&self) -> String {
         if let Some(p) = &self.pinned {
             let (running, desired) = crate::inventory::task_counts(p.deployments.iter().copied());
+            let (tasks, keep) = if running == 1 { ("task", "keeps") } else { ("tasks", "keep") };
             return format!(
-                "Its {running} running task(s) keep running (desired {desired}), but no replacement or additional task can start; a new deployment would pick up the cluster's current key."
+                "Its {running} running {tasks} {keep} running (desired {desired}), but no replacement or additional task can start; a new deployment would pick up the cluster's current key."
             );
         }
         match self.usage.usage {

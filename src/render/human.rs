@@ -230,8 +230,8 @@ fn render_compact(p: &Paint, c: &ClusterReport, multi: bool, out: &mut dyn Write
         .filter_map(|u| {
             Some(format!(
                 "{}: {}",
-                u.usage.as_str(),
-                u.key_state.as_deref().unwrap_or(u.configured_key.as_ref().map(|_| "not described")?)
+                u.usage.describe(),
+                u.key_state.as_deref().unwrap_or(u.configured_key.as_ref().map(|_| "could not be described")?)
             ))
         })
         .collect();
@@ -264,16 +264,26 @@ fn render_cluster(p: &Paint, c: &ClusterReport, multi: bool, out: &mut dyn Write
         _ => c.region.clone(),
     };
     writeln!(out, "{} {} ({}){arn}", p.verdict(c.verdict), p.apply(&v(&c.cluster_name), |s| s.bold()), v(&place))?;
+    // The customer managed keys, one line each; the usages on AWS owned
+    // keys (nothing to check) together on one line.
+    let mut owned: Vec<&str> = Vec::new();
     for u in &c.key_usages {
         let key = match (&u.configured_key, &u.key_arn, &u.key_state) {
-            (None, _, _) => p.dim("no customer managed key: AWS owned key, nothing to check"),
+            (None, _, _) => {
+                owned.push(u.usage.describe());
+                continue;
+            }
             (Some(configured), Some(arn), state) => {
                 let via = if configured != arn { format!(" (configured as {configured})") } else { String::new() };
                 v(&format!("{arn}{via} {}", state.as_deref().unwrap_or("state not reported"))).into_owned()
             }
-            (Some(configured), None, _) => format!("{} (not described)", v(configured)),
+            (Some(configured), None, _) => format!("{} (could not be described)", v(configured)),
         };
-        writeln!(out, "    {:<26} {key}", u.usage.as_str())?;
+        writeln!(out, "    {:<26} {key}", u.usage.describe())?;
+    }
+    if !owned.is_empty() {
+        let line = format!("{}: AWS owned key, nothing to check", owned.join(", "));
+        writeln!(out, "    {}", p.dim(&line))?;
     }
     for f in c.findings.iter().filter(|f| f.needs_attention()) {
         let mark = match (f.verdict, f.severity) {

@@ -67,8 +67,9 @@ pub fn human(report: &WhatIfReport, color: bool, out: &mut dyn Write) -> io::Res
     }
     for c in &newly {
         let tasks = if c.running_tasks > 0 {
+            let (tasks, keep) = if c.running_tasks == 1 { ("task", "keeps") } else { ("tasks", "keep") };
             format!(
-                ": {} running task(s) keep running, but no new, replacement or scale-out task would start",
+                ": {} running {tasks} {keep} running, but no new, replacement or scale-out task would start",
                 c.running_tasks
             )
         } else {
