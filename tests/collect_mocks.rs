@@ -94,6 +94,8 @@ fn default_detail_rules() -> Vec<Rule> {
         mock!(aws_sdk_kms::Client::list_grants).then_output(|| ListGrantsOutput::builder().build()),
         mock!(aws_sdk_kms::Client::get_key_rotation_status)
             .then_output(|| GetKeyRotationStatusOutput::builder().key_rotation_enabled(true).build()),
+        mock!(aws_sdk_kms::Client::list_aliases)
+            .then_output(|| aws_sdk_kms::operation::list_aliases::ListAliasesOutput::builder().build()),
     ]
 }
 
@@ -609,8 +611,10 @@ async fn targeted_service_run_makes_only_the_calls_it_needs() {
     let exec = inv.clusters[0].usage(ecs_key_preflight::inventory::KeyRole::ExecuteCommand).unwrap();
     assert!(exec.skipped.as_deref().unwrap().contains("does not enable ECS Exec"), "{exec:?}");
     let total: u64 = inv.api_calls.values().sum();
-    // DescribeClusters 1 + DescribeServices 1 + 2 keys x (DescribeKey, GetKeyPolicy, ListGrants, GetKeyRotationStatus).
-    assert_eq!(total, 10, "{:?}", inv.api_calls);
+    // DescribeClusters 1 + DescribeServices 1 + 2 keys x (DescribeKey, GetKeyPolicy, ListGrants,
+    // GetKeyRotationStatus) + ListAliases once for the Region.
+    assert_eq!(total, 11, "{:?}", inv.api_calls);
+    assert_eq!(inv.api_calls["kms:ListAliases"], 1, "{:?}", inv.api_calls);
 }
 
 #[tokio::test]

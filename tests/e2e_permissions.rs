@@ -86,6 +86,13 @@ fn each_documented_action_is_needed() {
             _ => &[],
         };
         let (exit, report) = check_as(user, extra);
+        if action == "kms:ListAliases" {
+            // Aliases only name keys for people: without them the verdicts
+            // are the same, and the keys are shown by ARN alone.
+            assert_eq!(verdicts(&report), u.unrestricted, "without {action}: {report:#}");
+            assert!(report["keys"].as_array().unwrap().iter().all(|k| k["aliases"] == serde_json::json!([])));
+            continue;
+        }
         let text = report.to_string();
         assert!(text.contains(action.as_str()), "without {action}, the report must name it: {report:#}");
         if extra == ["--alarms"] {

@@ -195,7 +195,7 @@ fn cluster_key_disabled_while_the_pinned_key_is_fine() {
 }
 
 #[test]
-fn targeted_run_makes_six_calls_plus_the_identity() {
+fn targeted_run_makes_seven_calls_plus_the_identity() {
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("inv.json");
     let (exit, report) =
@@ -210,6 +210,8 @@ fn targeted_run_makes_six_calls_plus_the_identity() {
         ("kms:GetKeyPolicy", 1),
         ("kms:GetKeyRotationStatus", 1),
         ("kms:ListGrants", 1),
+        // The key's aliases, once for the Region, alongside its details.
+        ("kms:ListAliases", 1),
         // Whom the report was read as: sent alongside DescribeClusters, so
         // it adds no round trip to the critical path.
         ("sts:GetCallerIdentity", 1),

@@ -181,3 +181,17 @@ fn no_change_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("what-if needs a change"));
 }
+
+#[test]
+fn check_names_keys_by_their_aliases() {
+    // seed_demo.py gives prod-api's key the alias alias/prod-api-storage:
+    // one ListAliases for the Region finds it, and every format can show it.
+    seeded();
+    let (_, report) = run_json(bin_aws(REGION).args(["check", "--format", "json", "--cluster", "prod-api"]));
+    let arn = report["clusters"][0]["key_usages"][0]["key_arn"].as_str().unwrap();
+    let key = report["keys"].as_array().unwrap().iter().find(|k| k["key_arn"] == arn).unwrap();
+    assert_eq!(key["aliases"], serde_json::json!(["alias/prod-api-storage"]), "{key:#}");
+    let out = bin_aws(REGION).args(["check", "--color", "never", "--cluster", "prod-api"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(&format!("{arn} [alias/prod-api-storage] Enabled")), "{text}");
+}

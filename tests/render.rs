@@ -91,10 +91,10 @@ fn prometheus_lines_are_well_formed() {
         let name = name_labels.split('{').next().unwrap();
         assert!(typed.contains(name), "{name} has no TYPE");
     }
-    assert!(text.contains("ecs_key_preflight_key_deletion_seconds{key=\"arn:aws:kms:us-east-1:123456789012:key/pendaaaa-0000-0000-0000-EXAMPLE00002\",account=\"123456789012\",region=\"us-east-1\",used_for=\"fargate_ephemeral_storage\"} 604800"));
+    assert!(text.contains("ecs_key_preflight_key_deletion_seconds{key=\"arn:aws:kms:us-east-1:123456789012:key/pendaaaa-0000-0000-0000-EXAMPLE00002\",alias=\"alias/batch-scratch\",account=\"123456789012\",region=\"us-east-1\",used_for=\"fargate_ephemeral_storage\"} 604800"));
     // tools' ECS Exec key is disabled while tools passes: monitoring tells
     // it from a launch key by `used_for`.
-    assert!(text.contains("ecs_key_preflight_key_usable{key=\"arn:aws:kms:us-east-1:123456789012:key/execaaaa-0000-0000-0000-EXAMPLE00006\",account=\"123456789012\",region=\"us-east-1\",used_for=\"execute_command\"} 0"), "{text}");
+    assert!(text.contains("ecs_key_preflight_key_usable{key=\"arn:aws:kms:us-east-1:123456789012:key/execaaaa-0000-0000-0000-EXAMPLE00006\",alias=\"\",account=\"123456789012\",region=\"us-east-1\",used_for=\"execute_command\"} 0"), "{text}");
     // The join series from key to cluster.
     assert!(text.contains("ecs_key_preflight_cluster_key{account=\"123456789012\",cluster=\"tools\",region=\"us-east-1\",usage=\"execute_command\",key=\"arn:aws:kms:us-east-1:123456789012:key/execaaaa-0000-0000-0000-EXAMPLE00006\"} 1"), "{text}");
     assert!(text.contains(
@@ -173,6 +173,7 @@ struct JsonKey {
     rotation_enabled: Option<bool>,
     usable: Option<bool>,
     used_for: Vec<String>,
+    aliases: Vec<String>,
     clusters: Vec<String>,
 }
 
@@ -182,6 +183,7 @@ struct JsonKey {
 struct JsonFailingKey {
     key: String,
     key_state: Option<String>,
+    aliases: Vec<String>,
     deletion_date: Option<String>,
     failed_checks: Vec<String>,
     dependents: Vec<JsonDependent>,

@@ -6,6 +6,37 @@ use std::collections::BTreeSet;
 use super::{Run, gap};
 use crate::inventory::{Fact, Gap, GrantSummary, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, Rotation};
 
+/// Every alias of a Region by the ARN of the key it names: one paginated
+/// ListAliases serves every key. `None` when it could not be read: aliases
+/// are a display aid, so the failure is logged and the report shows ARNs.
+pub async fn list_aliases(run: &Run<'_>, region: &str) -> Option<Vec<(String, String)>> {
+    let mut pages = run.clients.kms(region).list_aliases().limit(100).into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = run.page("kms:ListAliases", region, pages.next()).await {
+        match page {
+            Ok(page) => {
+                for alias in page.aliases() {
+                    let (Some(name), Some(arn), Some(target)) =
+                        (alias.alias_name(), alias.alias_arn(), alias.target_key_id())
+                    else {
+                        continue;
+                    };
+                    // arn:aws:kms:REGION:ACCOUNT:alias/NAME names the key's
+                    // account and Region; the target is a bare key id.
+                    let Some((prefix, _)) = arn.split_once(":alias/") else { continue };
+                    out.push((format!("{prefix}:key/{target}"), name.to_string()));
+                }
+            }
+            Err(e) => {
+                let g = gap("kms:ListAliases", region, &e);
+                tracing::warn!("{} (keys are shown by ARN only)", g.describe());
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
 /// DescribeKey for one reference, in its Region.
 pub async fn describe_one(run: &Run<'_>, region: String, reference: String) -> KeyRecord {
     let describe = describe(run, &region, &reference).await;

@@ -419,6 +419,7 @@ enum Done {
     Key(Box<KeyRecord>),
     Details(Box<(kms::DetailPlan, KeyDetails)>),
     Alarms(String, Fact<AlarmFacts>),
+    Aliases(Option<Vec<(String, String)>>),
 }
 
 /// What reading one cluster's services gave.
@@ -440,6 +441,10 @@ struct Pipeline<'r, 's> {
     details: BTreeMap<String, (kms::DetailPlan, KeyDetails)>,
     alarms_asked: BTreeSet<String>,
     alarms: BTreeMap<String, Fact<AlarmFacts>>,
+    /// Regions whose aliases were asked for (once each, when the first key
+    /// there is found: alongside its details, off the critical path).
+    aliases_asked: BTreeSet<String>,
+    aliases: BTreeMap<String, Vec<String>>,
     gaps: Vec<crate::inventory::Gap>,
     identity: Option<crate::report::Identity>,
     missing_services: Vec<MissingService>,
@@ -648,6 +653,7 @@ pub async fn collect_units(
             keys: p.keys,
             details: p.details,
             alarms: p.alarms,
+            aliases: p.aliases,
             gaps: p.gaps,
             identity: p.identity,
             missing_services: p.missing_services,
@@ -690,6 +696,9 @@ pub async fn collect_units(
         }
         inventory.gaps.extend(c.gaps);
         inventory.missing_services.extend(c.missing_services);
+        for (key, names) in c.aliases {
+            inventory.aliases.entry(key).or_default().extend(names);
+        }
         if inventory.identity.is_none() {
             inventory.identity = c.identity;
         }
@@ -729,6 +738,13 @@ pub async fn collect_units(
         }
         inventory.key_details.insert(metadata.arn.clone(), d);
     }
+    // Only the aliases of keys in use are kept, sorted.
+    let in_use: BTreeSet<&str> = inventory.keys.values().filter_map(|r| r.metadata()).map(|m| m.arn.as_str()).collect();
+    inventory.aliases.retain(|key, _| in_use.contains(key.as_str()));
+    for names in inventory.aliases.values_mut() {
+        names.sort();
+        names.dedup();
+    }
     inventory.api_calls = shared.finish();
     let total: u64 = inventory.api_calls.values().sum();
     tracing::info!(total, calls = ?inventory.api_calls, "AWS requests made");
@@ -741,6 +757,7 @@ struct Collected {
     keys: BTreeMap<String, KeyRecord>,
     details: BTreeMap<String, (kms::DetailPlan, KeyDetails)>,
     alarms: BTreeMap<String, Fact<AlarmFacts>>,
+    aliases: BTreeMap<String, Vec<String>>,
     gaps: Vec<crate::inventory::Gap>,
     identity: Option<crate::report::Identity>,
     missing_services: Vec<MissingService>,
@@ -758,6 +775,8 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
         details: BTreeMap::new(),
         alarms_asked: BTreeSet::new(),
         alarms: BTreeMap::new(),
+        aliases_asked: BTreeSet::new(),
+        aliases: BTreeMap::new(),
         gaps: Vec::new(),
         identity: None,
         missing_services: Vec::new(),
@@ -833,6 +852,10 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
                         Arn::parse(&metadata.arn).map(|a| a.account.to_string()).into_iter().collect();
                     let plan = kms::plan(&record.region, metadata, &accounts);
                     p.read_details(plan);
+                    let key_region = Arn::parse(&metadata.arn).map(|a| a.region.to_string());
+                    if let Some(region) = key_region.filter(|r| p.aliases_asked.insert(r.clone())) {
+                        p.push(async move { Done::Aliases(kms::list_aliases(run, &region).await) });
+                    }
                 }
                 p.keys.insert(record.reference.clone(), record);
             }
@@ -842,6 +865,11 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
             }
             Done::Alarms(region, facts) => {
                 p.alarms.insert(region, facts);
+            }
+            Done::Aliases(listed) => {
+                for (key, alias) in listed.into_iter().flatten() {
+                    p.aliases.entry(key).or_default().push(alias);
+                }
             }
         }
     }

@@ -68,6 +68,12 @@ pub struct Inventory {
     /// ListClusters denied in one region): the run cannot claim "all pass".
     #[serde(default)]
     pub gaps: Vec<Gap>,
+    /// The aliases of each key in use, by key ARN, sorted (one paginated
+    /// kms:ListAliases per Region). A display aid: on-call engineers know
+    /// keys by alias. No verdict depends on it, so an unread list is logged,
+    /// not a gap.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub aliases: BTreeMap<String, Vec<String>>,
 }
 
 impl Inventory {
@@ -88,7 +94,13 @@ impl Inventory {
             key_details: BTreeMap::new(),
             alarms: BTreeMap::new(),
             gaps: Vec::new(),
+            aliases: BTreeMap::new(),
         }
+    }
+
+    /// The aliases of a key ARN (empty when it has none, or none were read).
+    pub fn aliases_of(&self, key_arn: &str) -> &[String] {
+        self.aliases.get(key_arn).map(Vec::as_slice).unwrap_or_default()
     }
 
     /// The key record a usage points at, if the usage names a key.
@@ -734,6 +746,7 @@ pub fn merge(inventories: Vec<(String, Inventory)>) -> (Inventory, Vec<String>) 
         merged.keys.extend(inv.keys);
         merged.key_details.extend(inv.key_details);
         merged.alarms.extend(inv.alarms);
+        merged.aliases.extend(inv.aliases);
         for g in inv.gaps {
             if !merged.gaps.contains(&g) {
                 merged.gaps.push(g);

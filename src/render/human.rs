@@ -60,11 +60,17 @@ pub fn render_listed(report: &Report, color: bool, listing: &super::Listing, out
         writeln!(out, "No ECS clusters found in {}.", v(&report.regions.join(", ")))?;
     }
     let multi = report.accounts.len() > 1;
+    let aliases: Aliases = report
+        .keys
+        .iter()
+        .filter(|k| !k.aliases.is_empty())
+        .map(|k| (k.key_arn.as_str(), k.aliases.as_slice()))
+        .collect();
     for cluster in by_urgency(&report.clusters).filter(|c| listing.shows_cluster(c)) {
         if listing.compact {
             render_compact(&p, cluster, multi, out)?;
         } else {
-            render_cluster(&p, cluster, multi, out)?;
+            render_cluster(&p, cluster, multi, &aliases, out)?;
         }
     }
     if !report.failing_keys.is_empty() {
@@ -216,7 +222,7 @@ fn failing_key_line(k: &crate::report::FailingKey, now: jiff::Timestamp) -> Stri
     let facts = if facts.is_empty() { String::new() } else { format!(" ({})", facts.join(", ")) };
     let why =
         if k.failed_checks.is_empty() { String::new() } else { format!(": fails {}", k.failed_checks.join(", ")) };
-    format!("{}{facts}{why}", k.key)
+    format!("{}{}{facts}{why}", k.key, alias_suffix(&k.aliases))
 }
 
 fn render_compact(p: &Paint, c: &ClusterReport, multi: bool, out: &mut dyn Write) -> io::Result<()> {
@@ -256,7 +262,21 @@ fn render_compact(p: &Paint, c: &ClusterReport, multi: bool, out: &mut dyn Write
     Ok(())
 }
 
-fn render_cluster(p: &Paint, c: &ClusterReport, multi: bool, out: &mut dyn Write) -> io::Result<()> {
+/// Key ARN → its aliases, for the keys that have any.
+type Aliases<'a> = std::collections::BTreeMap<&'a str, &'a [String]>;
+
+/// ` [alias/a, alias/b]` after a key ARN, or nothing.
+fn alias_suffix(aliases: &[String]) -> String {
+    if aliases.is_empty() { String::new() } else { format!(" [{}]", aliases.join(", ")) }
+}
+
+fn render_cluster(
+    p: &Paint,
+    c: &ClusterReport,
+    multi: bool,
+    aliases: &Aliases<'_>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let arn = c.cluster_arn.as_deref().map(|a| format!("  {}", p.dim(&v(a)))).unwrap_or_default();
     // The account too, where several were read.
     let place = match (&c.account_id, multi) {
@@ -275,7 +295,8 @@ fn render_cluster(p: &Paint, c: &ClusterReport, multi: bool, out: &mut dyn Write
             }
             (Some(configured), Some(arn), state) => {
                 let via = if configured != arn { format!(" (configured as {configured})") } else { String::new() };
-                v(&format!("{arn}{via} {}", state.as_deref().unwrap_or("state not reported"))).into_owned()
+                let named = alias_suffix(aliases.get(arn.as_str()).copied().unwrap_or_default());
+                v(&format!("{arn}{named}{via} {}", state.as_deref().unwrap_or("state not reported"))).into_owned()
             }
             (Some(configured), None, _) => format!("{} (could not be described)", v(configured)),
         };

@@ -44,16 +44,19 @@ fn key_gauge(
 }
 
 /// The labels of a key's series: the ARN, the account and Region it is in
-/// (from the ARN), and what it is used for (`used_for`, comma-separated and
+/// (from the ARN), its first alias, and what it is used for (`used_for`, comma-separated and
 /// sorted), so that an alert can leave out ECS Exec keys, whose state
 /// breaks exec sessions but not launches.
 fn key_labels(k: &KeyReport) -> String {
     let mut parts = k.key_arn.splitn(6, ':');
     let (region, account) = (parts.nth(3).unwrap_or_default(), parts.next().unwrap_or_default());
     let used_for: Vec<&str> = k.used_for.iter().map(|r| r.as_str()).collect();
+    // The first alias (sorted) names the key for people; empty when none.
+    let alias = k.aliases.first().map(String::as_str).unwrap_or_default();
     format!(
-        "key=\"{}\",account=\"{}\",region=\"{}\",used_for=\"{}\"",
+        "key=\"{}\",alias=\"{}\",account=\"{}\",region=\"{}\",used_for=\"{}\"",
         escape(&k.key_arn),
+        escape(alias),
         escape(account),
         escape(region),
         used_for.join(",")

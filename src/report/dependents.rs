@@ -17,6 +17,8 @@ pub struct FailingKey {
     /// The key ARN when DescribeKey found it, else the reference as configured.
     pub key: String,
     pub key_state: Option<KeyState>,
+    /// Its aliases, sorted: the names on-call engineers know it by.
+    pub aliases: Vec<String>,
     /// When a key pending deletion will be deleted for good: the list puts
     /// the soonest first, since cancelling the deletion is the fix.
     pub deletion_date: Option<jiff::Timestamp>,
@@ -97,6 +99,7 @@ pub fn failing_keys(inventory: &Inventory, reports: &[ClusterReport]) -> Vec<Fai
     let mut keys: BTreeMap<String, FailingKey> = BTreeMap::new();
     let mut add = |key: KeyFacts, checks: &[&'static str], dependent: Dependent| {
         let entry = keys.entry(key.0.clone()).or_insert(FailingKey {
+            aliases: inventory.aliases_of(&key.0).to_vec(),
             key: key.0,
             key_state: key.1,
             deletion_date: key.2,

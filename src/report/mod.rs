@@ -87,6 +87,9 @@ pub struct KeyReport {
     /// ECS Exec key breaks exec sessions, not launches, and monitoring
     /// must be able to tell them apart.
     pub used_for: Vec<KeyRole>,
+    /// Its aliases (`alias/…`), sorted; empty when it has none or they
+    /// could not be listed.
+    pub aliases: Vec<String>,
     /// Clusters that use it (their own setting or a service's deployment).
     pub clusters: Vec<String>,
 }
@@ -472,6 +475,7 @@ fn key_reports(inventory: &Inventory) -> Vec<KeyReport> {
                     _ => None,
                 }),
                 used_for: roles.get(m.arn.as_str()).map(|r| r.iter().copied().collect()).unwrap_or_default(),
+                aliases: inventory.aliases_of(&m.arn).to_vec(),
                 clusters: users
                     .get(m.arn.as_str())
                     .map(|s| s.iter().map(|c| c.to_string()).collect())
