@@ -220,6 +220,20 @@ fn scenario_table() {
 }
 
 #[test]
+fn a_mistyped_cluster_gets_close_names() {
+    // One ListClusters in the Region, only because the name was not found.
+    let (exit, report) = check_cluster("helthy");
+    assert_eq!(exit, 1, "{report:#}");
+    let message = only_cluster(&report)["findings"][0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("No cluster named helthy exists"), "{message}");
+    assert!(message.contains("Did you mean healthy?"), "{message}");
+    // Nothing close: no suggestion.
+    let (_, report) = check_cluster("zzzzzzzzzzzz");
+    let message = only_cluster(&report)["findings"][0]["message"].as_str().unwrap().to_string();
+    assert!(!message.contains("Did you mean"), "{message}");
+}
+
+#[test]
 fn pending_deletion_reports_days_left_and_two_step_fix() {
     let (_, report) = check_cluster("pending-deletion");
     let finding = &only_cluster(&report)["findings"][0];

@@ -12,7 +12,7 @@ pub static META: CheckMeta =
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
     let c = ctx.cluster;
     let message = match &c.lookup {
-        ClusterLookup::Missing { reason, detail } => {
+        ClusterLookup::Missing { reason, detail, similar } => {
             // ECS's usual reason, in words; any other reason as ECS gave it.
             let why = match (reason.as_str(), detail.as_deref()) {
                 ("MISSING", None) => String::new(),
@@ -20,8 +20,13 @@ pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
                 (r, None) => format!(" (ECS says: {r})"),
                 (r, Some(d)) => format!(" (ECS says: {r}, {d})"),
             };
+            let close = match similar.as_slice() {
+                [] => String::new(),
+                [one] => format!(" Did you mean {one}?"),
+                more => format!(" Did you mean one of {}?", more.join(", ")),
+            };
             format!(
-                "No cluster named {} exists in {}{why}: check the name and the Region; this is not a key problem, but no task can start in a cluster that does not exist.",
+                "No cluster named {} exists in {}{why}: check the name and the Region; this is not a key problem, but no task can start in a cluster that does not exist.{close}",
                 c.name, c.region,
             )
         }
@@ -50,7 +55,7 @@ mod tests {
     fn cluster_lookup_table() {
         // (lookup, verdict)
         let cases = [
-            (ClusterLookup::Missing { reason: "MISSING".into(), detail: None }, Verdict::Fail),
+            (ClusterLookup::Missing { reason: "MISSING".into(), detail: None, similar: vec![] }, Verdict::Fail),
             (ClusterLookup::Found { status: "INACTIVE".into(), key_usages: vec![] }, Verdict::Fail),
             (ClusterLookup::Found { status: "ACTIVE".into(), key_usages: vec![] }, Verdict::Pass),
             (ClusterLookup::Found { status: "PROVISIONING".into(), key_usages: vec![] }, Verdict::Pass),

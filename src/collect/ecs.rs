@@ -92,6 +92,7 @@ pub async fn describe_batch(run: &Run<'_>, region: &str, refs: Vec<String>) -> V
             lookup: ClusterLookup::Missing {
                 reason: f.reason().unwrap_or("UNKNOWN").to_string(),
                 detail: f.detail().map(str::to_string),
+                similar: Vec::new(),
             },
             services: None,
         }

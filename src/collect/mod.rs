@@ -646,7 +646,8 @@ pub async fn collect_units(
         let Ok(clients) = &u.clients else { return None };
         let run = Run::new(*clients, shared, u.caller);
         let scope = Scope { regions: u.regions.clone(), ..scope.clone() };
-        let p = pipeline(&run, &scope).await;
+        let mut p = pipeline(&run, &scope).await;
+        suggest_similar(&run, &mut p.clusters).await;
         run.done();
         Some(Collected {
             clusters: p.clusters,
@@ -878,6 +879,61 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
     p
 }
 
+/// For a requested cluster that exists in none of the Regions searched (a
+/// mistyped `--cluster`), the Region's cluster names closest to it: one
+/// ListClusters per Region with such a cluster, only on this failure path.
+/// A failure to list just leaves no suggestion.
+async fn suggest_similar(run: &Run<'_>, clusters: &mut [Cluster]) {
+    let found: BTreeSet<String> =
+        clusters.iter().filter(|c| matches!(c.lookup, ClusterLookup::Found { .. })).map(|c| c.name.clone()).collect();
+    let lost = |c: &Cluster| matches!(c.lookup, ClusterLookup::Missing { .. }) && !found.contains(&c.name);
+    let regions: BTreeSet<String> = clusters.iter().filter(|c| lost(c)).map(|c| c.region.clone()).collect();
+    let listed = futures_util::future::join_all(regions.into_iter().map(|region| async move {
+        let names = ecs::list_clusters(run, &region).await.unwrap_or_default();
+        (region, names.iter().map(|arn| ecs::cluster_name(arn).to_string()).collect::<Vec<_>>())
+    }))
+    .await;
+    let listed: BTreeMap<String, Vec<String>> = listed.into_iter().collect();
+    for c in clusters.iter_mut() {
+        let name = c.name.clone();
+        if found.contains(&name) {
+            continue;
+        }
+        if let ClusterLookup::Missing { similar, .. } = &mut c.lookup {
+            *similar = closest(&name, listed.get(&c.region).map(Vec::as_slice).unwrap_or_default());
+        }
+    }
+}
+
+/// Up to three of `names` within a small edit distance of `wanted`
+/// (a third of its length, at least 2), nearest first.
+fn closest(wanted: &str, names: &[String]) -> Vec<String> {
+    let limit = (wanted.chars().count() / 3).max(2);
+    let mut near: Vec<(usize, &String)> = names
+        .iter()
+        .map(|n| (edit_distance(&wanted.to_lowercase(), &n.to_lowercase()), n))
+        .filter(|(d, n)| *d <= limit && n.as_str() != wanted)
+        .collect();
+    near.sort();
+    near.into_iter().take(3).map(|(_, n)| n.clone()).collect()
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// Whom the credentials belong to (sts:GetCallerIdentity, which needs no
 /// permission). A failure is logged, not a gap: the checks do not need it.
 async fn identity(run: &Run<'_>, region: &str) -> Option<crate::report::Identity> {
@@ -944,11 +1000,24 @@ mod tests {
     use super::*;
     use crate::inventory::Cluster;
 
+    #[test]
+    fn close_names_are_suggested_nearest_first() {
+        let names: Vec<String> =
+            ["checkout", "checkout-v2", "payments", "check"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(closest("chekout", &names), ["checkout"]);
+        assert_eq!(closest("paymnts", &names), ["payments"]);
+        assert_eq!(closest("chck", &names), ["check"]);
+        assert_eq!(closest("CHECKOUT", &names), ["checkout"]);
+        assert!(closest("zzz", &names).is_empty());
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
     fn cluster(name: &str, region: &str, found: bool) -> Cluster {
         let lookup = if found {
             ClusterLookup::Found { status: "ACTIVE".into(), key_usages: vec![] }
         } else {
-            ClusterLookup::Missing { reason: "MISSING".into(), detail: None }
+            ClusterLookup::Missing { reason: "MISSING".into(), detail: None, similar: vec![] }
         };
         Cluster { name: name.into(), account: None, arn: None, region: region.into(), lookup, services: None }
     }

@@ -303,6 +303,10 @@ pub enum ClusterLookup {
         reason: String,
         #[serde(default)]
         detail: Option<String>,
+        /// Names of existing clusters in its Region close to the one asked
+        /// for (a mistyped `--cluster`), nearest first.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        similar: Vec<String>,
     },
     /// DescribeClusters itself failed for the batch holding this cluster.
     Unreadable { gap: Gap },
