@@ -71,6 +71,8 @@ fn mocks(ecs_rules: &[&Rule], kms_rules: &[&Rule]) -> Mocks {
     let no_services = [
         mock!(aws_sdk_ecs::Client::list_services).then_output(|| ListServicesOutput::builder().build()),
         mock!(aws_sdk_ecs::Client::describe_services).then_output(|| DescribeServicesOutput::builder().build()),
+        // The close-name lookup after a requested cluster was not found.
+        mock!(aws_sdk_ecs::Client::list_clusters).then_output(|| ListClustersOutput::builder().build()),
     ];
     let ecs_all: Vec<&Rule> = ecs_rules.iter().copied().chain(no_services.iter()).collect();
     Mocks {

@@ -410,11 +410,12 @@ fn unreachable_endpoint_with_named_cluster_is_unknown() {
     assert_eq!(cluster["findings"][0]["check"], "cluster-unreadable");
 }
 
-/// The run through a proxy that adds 20 ms to each round trip and counts
-/// the requests in flight (the emulator answers too fast to show overlap).
-fn fleet_through_proxy(concurrency: &str) -> serde_json::Value {
+/// The run through a proxy that adds `delay_ms` to each round trip and
+/// counts the requests in flight (the emulator answers too fast to show
+/// overlap).
+fn fleet_through_proxy(concurrency: &str, delay_ms: u32) -> serde_json::Value {
     estate();
-    let proxy = Proxy::start(20);
+    let proxy = Proxy::start(delay_ms);
     let out = bin_aws(MANY)
         .env("AWS_ENDPOINT_URL", &proxy.endpoint)
         .args(["check", "--format", "json", "--concurrency", concurrency])
@@ -426,7 +427,7 @@ fn fleet_through_proxy(concurrency: &str) -> serde_json::Value {
 
 #[test]
 fn concurrency_is_a_true_cap_on_requests_in_flight() {
-    let stats = fleet_through_proxy("3");
+    let stats = fleet_through_proxy("3", 20);
     let max = stats["max_in_flight"].as_u64().unwrap();
     assert!(max <= 3, "{max} requests were in flight at --concurrency 3");
     assert!(max >= 2, "the limit is used: {max}");
@@ -436,7 +437,11 @@ fn concurrency_is_a_true_cap_on_requests_in_flight() {
 #[test]
 fn keys_are_described_before_the_last_services_are_listed() {
     // Pipelined: the first DescribeKey does not wait for every ListServices.
-    let stats = fleet_through_proxy("8");
+    // 50 ms per round trip makes the 105 ListServices take at least 0.65 s
+    // at 8 in flight, so the emulator's own time for one DescribeClusters of
+    // 100 clusters on a loaded machine (it once reached 0.9 s at 20 ms)
+    // cannot decide the order.
+    let stats = fleet_through_proxy("8", 50);
     let log = stats["log"].as_array().unwrap();
     let times = |op: &str, i: usize| -> Vec<f64> {
         log.iter().filter(|e| e[0] == op).map(|e| e[i].as_f64().unwrap()).collect()
