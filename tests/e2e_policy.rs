@@ -113,10 +113,17 @@ fn key_policy_table() {
             "root-only",
             1,
             "fail",
-            &["GenerateDataKeyWithoutPlaintext (DryRun) is implicitly denied", "CreateGrant is implicitly denied"],
+            &[
+                "GenerateDataKeyWithoutPlaintext (DryRun), CreateGrant (DryRun), GenerateDataKeyWithoutPlaintext and CreateGrant are implicitly denied: no statement allows them.",
+            ],
         ),
         ("other-name", 1, "fail", &["refuses Fargate for cluster other-name"]),
-        ("deny-grant", 1, "fail", &["CreateGrant (DryRun) is explicitly denied by Sid \"NoGrantsForFargate\""]),
+        (
+            "deny-grant",
+            1,
+            "fail",
+            &["CreateGrant (DryRun) and CreateGrant are explicitly denied by Sid \"NoGrantsForFargate\""],
+        ),
         ("like-web", 0, "pass", &["FargateForLikeClusters"]),
         ("keys-trap", 1, "fail", &["passes validation and then fails", "aws:ebs:id"]),
     ];

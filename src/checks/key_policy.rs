@@ -205,16 +205,29 @@ fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
     }
 
     let mut msg = format!("{prefix}The key policy of {} refuses Fargate for cluster {name}:", m.arn);
+    // Each distinct reason once, with every request it refuses.
+    let mut reasons: Vec<(String, Vec<&str>)> = Vec::new();
     for (lr, e) in &refused {
         let mut by = match e.decision {
             Decision::ExplicitDeny => format!("explicitly denied by {}", e.deciding.join(", ")),
-            _ => "implicitly denied: no statement allows it".to_string(),
+            _ => "implicitly denied: no statement allows".to_string(),
         };
         // Decided by case splitting: say over which unconfirmed keys.
         if let Some(note) = &e.note {
             by = format!("{by} ({note})");
         }
-        let _ = write!(msg, " {} is {by};", lr.label);
+        match reasons.iter_mut().find(|(b, _)| *b == by) {
+            Some((_, labels)) => labels.push(&lr.label),
+            None => reasons.push((by, vec![&lr.label])),
+        }
+    }
+    for (by, labels) in &reasons {
+        let (verb, pronoun) = if labels.len() == 1 { ("is", "it") } else { ("are", "them") };
+        let by = match by.strip_suffix("no statement allows") {
+            Some(start) => format!("{start}no statement allows {pronoun}"),
+            None => by.replacen("no statement allows (", &format!("no statement allows {pronoun} ("), 1),
+        };
+        let _ = write!(msg, " {} {verb} {by};", join_and(labels));
     }
     msg.pop();
     msg.push('.');
@@ -233,6 +246,15 @@ fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
         .collect();
     let _ = write!(msg, " {}", u.impact());
     u.attach(Finding::fail(&META, msg)).with_remediation(remediation(u, m, account, &denies))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 fn remediation(u: &UsageCtx<'_>, m: &KeyMetadata, account: &str, denies: &[String]) -> String {

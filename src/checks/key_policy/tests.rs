@@ -89,7 +89,9 @@ fn policy_table() {
             "default root-only policy",
             ROOT_ONLY.into(),
             Verdict::Fail,
-            vec!["GenerateDataKeyWithoutPlaintext (DryRun) is implicitly denied", "CreateGrant is implicitly denied"],
+            vec![
+                "GenerateDataKeyWithoutPlaintext (DryRun), CreateGrant (DryRun), GenerateDataKeyWithoutPlaintext and CreateGrant are implicitly denied: no statement allows them.",
+            ],
         ),
         ("statements for another cluster", other_cluster, Verdict::Fail, vec!["refuses Fargate for cluster prod"]),
         ("statements for another account", account_mismatch, Verdict::Fail, vec!["implicitly denied"]),
@@ -97,7 +99,7 @@ fn policy_table() {
             "explicit Deny on CreateGrant",
             deny_grant,
             Verdict::Fail,
-            vec!["CreateGrant (DryRun) is explicitly denied by Sid \"NoGrantsForFargate\""],
+            vec!["CreateGrant (DryRun) and CreateGrant are explicitly denied by Sid \"NoGrantsForFargate\""],
         ),
         ("StringLike cluster-name pattern", like.into(), Verdict::Pass, vec!["FargateLike"]),
         (
@@ -111,7 +113,7 @@ fn policy_table() {
             "ForAnyValue:…IfExists on a key the request lacks is false (AWS re:Post, iam-simulate)",
             any_if_exists,
             Verdict::Fail,
-            vec!["GenerateDataKeyWithoutPlaintext (DryRun) is implicitly denied"],
+            vec!["GenerateDataKeyWithoutPlaintext (DryRun) and GenerateDataKeyWithoutPlaintext are implicitly denied"],
         ),
         (
             "a ForAnyValue:…NotEqualsIfExists Deny does not apply to a request lacking the key",
