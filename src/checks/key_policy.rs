@@ -217,8 +217,8 @@ fn judge(ctx: &ClusterCtx<'_>, u: &UsageCtx<'_>, m: &KeyMetadata) -> Finding {
             by = format!("{by} ({note})");
         }
         match reasons.iter_mut().find(|(b, _)| *b == by) {
-            Some((_, labels)) => labels.push(&lr.label),
-            None => reasons.push((by, vec![&lr.label])),
+            Some((_, labels)) => labels.push(lr.label),
+            None => reasons.push((by, vec![lr.label])),
         }
     }
     for (by, labels) in &reasons {
