@@ -54,6 +54,18 @@ fn alarm_setups_table() {
 }
 
 #[test]
+fn a_region_wide_fix_is_printed_once() {
+    // sa-east-1 has no trail and two clusters on two keys: two warnings,
+    // one multi-line fix, then a reference to it.
+    seeded();
+    let out = bin_aws("sa-east-1").args(["check", "--alarms", "--color", "never"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("No CloudTrail trail in sa-east-1 delivers to CloudWatch Logs").count(), 2, "{text}");
+    assert_eq!(text.matches("aws cloudtrail update-trail").count(), 1, "{text}");
+    assert_eq!(text.matches("fix: the same as for alarmed above").count(), 1, "{text}");
+}
+
+#[test]
 fn alarm_reads_are_counted_and_only_made_with_the_flag() {
     seeded();
     let dir = tempfile::tempdir().unwrap();

@@ -66,11 +66,12 @@ pub fn render_listed(report: &Report, color: bool, listing: &super::Listing, out
         .filter(|k| !k.aliases.is_empty())
         .map(|k| (k.key_arn.as_str(), k.aliases.as_slice()))
         .collect();
+    let mut fixes = Fixes::new();
     for cluster in by_urgency(&report.clusters).filter(|c| listing.shows_cluster(c)) {
         if listing.compact {
             render_compact(&p, cluster, multi, out)?;
         } else {
-            render_cluster(&p, cluster, multi, &aliases, out)?;
+            render_cluster(&p, cluster, multi, &aliases, &mut fixes, out)?;
         }
     }
     if !report.failing_keys.is_empty() {
@@ -270,11 +271,17 @@ fn alias_suffix(aliases: &[String]) -> String {
     if aliases.is_empty() { String::new() } else { format!(" [{}]", aliases.join(", ")) }
 }
 
-fn render_cluster(
+/// Multi-line fixes already printed, with the cluster they were printed
+/// for: a Region-wide fix (send a trail to CloudWatch Logs, say) is printed
+/// once and referred to afterwards, not repeated for every cluster.
+type Fixes<'a> = std::collections::HashMap<&'a str, &'a str>;
+
+fn render_cluster<'a>(
     p: &Paint,
-    c: &ClusterReport,
+    c: &'a ClusterReport,
     multi: bool,
     aliases: &Aliases<'_>,
+    fixes: &mut Fixes<'a>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let arn = c.cluster_arn.as_deref().map(|a| format!("  {}", p.dim(&v(a)))).unwrap_or_default();
@@ -315,6 +322,14 @@ fn render_cluster(
         };
         writeln!(out, "  {mark} [{}] {}", f.check, v(&f.message))?;
         if let Some(fix) = &f.remediation {
+            if fix.lines().nth(2).is_some() {
+                if let Some(first) = fixes.get(fix.as_str()) {
+                    let same = format!("the same as for {} above", v(first));
+                    writeln!(out, "      {} {}", p.apply("fix:", |s| s.cyan().bold()), p.dim(&same))?;
+                    continue;
+                }
+                fixes.insert(fix.as_str(), c.cluster_name.as_str());
+            }
             let mut lines = visible_lines(fix);
             if let Some(first) = lines.next() {
                 writeln!(out, "      {} {first}", p.apply("fix:", |s| s.cyan().bold()))?;

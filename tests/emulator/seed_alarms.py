@@ -22,7 +22,7 @@ def main(endpoint, region, mode):
     client = lambda name: session.client(name, endpoint_url=endpoint)
     kms, ecs = client("kms"), client("ecs")
     context = {"kms:EncryptionContext:aws:ecs:clusterAccount": [ACCOUNT],
-               "kms:EncryptionContext:aws:ecs:clusterName": ["alarmed"]}
+               "kms:EncryptionContext:aws:ecs:clusterName": ["alarmed", "alarmed-2"]}
     policy = {"Version": "2012-10-17", "Statement": [
         {"Sid": "Fargate", "Effect": "Allow", "Principal": {"Service": "fargate.amazonaws.com"},
          "Action": ["kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"], "Resource": "*",
@@ -30,6 +30,11 @@ def main(endpoint, region, mode):
     key = kms.create_key(Policy=json.dumps(policy))["KeyMetadata"]
     ecs.create_cluster(clusterName="alarmed", configuration={
         "managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": key["Arn"]}})
+    if mode == "no-trail":
+        # A second cluster on its own key: the Region-wide fix is printed once.
+        other = kms.create_key(Policy=json.dumps(policy))["KeyMetadata"]
+        ecs.create_cluster(clusterName="alarmed-2", configuration={
+            "managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": other["Arn"]}})
     if mode != "no-trail":
         group = "CloudTrail/kms-events"
         client("s3").create_bucket(Bucket=f"trail-{region}", **({} if region == "us-east-1" else {
