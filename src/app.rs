@@ -71,7 +71,12 @@ pub async fn check(args: CheckArgs, verbose: u8) -> Result<u8, AppError> {
     // More than 50 clusters on a terminal: the compact layout, unless asked otherwise.
     let compact =
         args.out.compact || (report.clusters.len() > 50 && args.out.output.is_none() && io::stdout().is_terminal());
-    let render_options = render::Options { color, listing: render::Listing { only: args.out.only.clone(), compact } };
+    // Prose is wrapped to the terminal's width, only on a terminal.
+    let width = (args.out.output.is_none() && io::stdout().is_terminal())
+        .then(|| console::Term::stdout().size_checked().map(|(_, cols)| usize::from(cols)))
+        .flatten();
+    let render_options =
+        render::Options { color, listing: render::Listing { only: args.out.only.clone(), compact, width } };
     let written = render::render_listed(&report, args.out.format, &render_options, &mut output);
     finish(args.out.output.as_deref(), output, written)?;
     for (format, path, mut file) in extra_reports {

@@ -476,3 +476,29 @@ fn hostile_strings_cannot_break_markdown_or_workflow_commands() {
     }
     assert!(!raw_escape(&asff), "{asff:#}");
 }
+
+#[test]
+fn human_prose_wraps_to_the_terminal_width_without_breaking_arns_or_commands() {
+    let report = report("estate.json");
+    let options = render::Options { color: false, listing: render::Listing { width: Some(80), ..Default::default() } };
+    let mut out = Vec::new();
+    render::render_listed(&report, Format::Human, &options, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let plain = rendered(&report, Format::Human);
+    // Finding lines wrap: every line of a finding fits, unless it is one
+    // unbroken word (an ARN) on a continuation line of its own.
+    for line in text.lines().filter(|l| l.starts_with("  ✗") || l.starts_with("  !") || l.starts_with("  ?")) {
+        assert!(line.chars().count() <= 80 || !line.trim().contains(' '), "{line}");
+    }
+    // Nothing is lost or split: the words are those of the unwrapped report.
+    let words = |t: &str| t.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(words(&text), words(&plain));
+    // Every ARN is whole on some line, and fix commands are not wrapped.
+    assert!(
+        text.lines().any(|l| l.contains("arn:aws:kms:us-east-1:123456789012:key/disaaaaa-0000-0000-0000-EXAMPLE00001"))
+    );
+    assert!(text.contains(
+        "fix: aws kms enable-key --key-id arn:aws:kms:us-east-1:123456789012:key/disaaaaa-0000-0000-0000-EXAMPLE00001 --region us-east-1"
+    ));
+    assert!(text.lines().count() > plain.lines().count(), "it did wrap");
+}

@@ -71,7 +71,7 @@ pub fn render_listed(report: &Report, color: bool, listing: &super::Listing, out
         if listing.compact {
             render_compact(&p, cluster, multi, out)?;
         } else {
-            render_cluster(&p, cluster, multi, &aliases, &mut fixes, out)?;
+            render_cluster(&p, cluster, multi, &aliases, &mut fixes, listing.width, out)?;
         }
     }
     if !report.failing_keys.is_empty() {
@@ -271,6 +271,37 @@ fn alias_suffix(aliases: &[String]) -> String {
     if aliases.is_empty() { String::new() } else { format!(" [{}]", aliases.join(", ")) }
 }
 
+/// The columns `text` takes on a terminal, colour codes left out.
+fn visible_width(text: &str) -> usize {
+    console::measure_text_width(text)
+}
+
+/// Greedy word wrap at spaces only: the first line `first` columns wide,
+/// the others `rest` wide and prefixed with `indent`. A word longer than a
+/// line (an ARN, a URL) stays whole on a line of its own; `None` widths
+/// leave the text as it is.
+fn wrap(text: &str, first: Option<usize>, rest: Option<usize>, indent: &str) -> String {
+    let (Some(first), Some(rest)) = (first, rest) else { return text.to_string() };
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut room = first.max(1);
+    let mut used = 0;
+    for word in text.split(' ') {
+        let w = visible_width(word);
+        if used > 0 && used + 1 + w > room {
+            out.push('\n');
+            out.push_str(indent);
+            room = rest.max(1);
+            used = 0;
+        } else if used > 0 {
+            out.push(' ');
+            used += 1;
+        }
+        out.push_str(word);
+        used += w;
+    }
+    out
+}
+
 /// Multi-line fixes already printed, with the cluster they were printed
 /// for: a Region-wide fix (send a trail to CloudWatch Logs, say) is printed
 /// once and referred to afterwards, not repeated for every cluster.
@@ -282,6 +313,7 @@ fn render_cluster<'a>(
     multi: bool,
     aliases: &Aliases<'_>,
     fixes: &mut Fixes<'a>,
+    width: Option<usize>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let arn = c.cluster_arn.as_deref().map(|a| format!("  {}", p.dim(&v(a)))).unwrap_or_default();
@@ -320,7 +352,10 @@ fn render_cluster<'a>(
             (_, Severity::Warning | Severity::Error) => p.apply("! warning", |s| s.yellow()),
             (_, Severity::Info) => p.apply("i info", |s| s.blue()),
         };
-        writeln!(out, "  {mark} [{}] {}", f.check, v(&f.message))?;
+        // The mark is 2 + its text wide; continuation lines are indented 6.
+        let head = format!("[{}] {}", f.check, v(&f.message));
+        let first_width = width.map(|w| w.saturating_sub(3 + visible_width(&mark)));
+        writeln!(out, "  {mark} {}", wrap(&head, first_width, width.map(|w| w.saturating_sub(6)), "      "))?;
         if let Some(fix) = &f.remediation {
             if fix.lines().nth(2).is_some() {
                 if let Some(first) = fixes.get(fix.as_str()) {

@@ -48,6 +48,10 @@ pub struct Listing {
     pub only: Vec<Category>,
     /// One line per cluster, findings only beneath failing ones.
     pub compact: bool,
+    /// Wrap the human report's prose to this many columns (the terminal's
+    /// width; `None` when not writing to a terminal). ARNs, commands and
+    /// other unbroken words are never split.
+    pub width: Option<usize>,
 }
 
 /// A category `--only` selects: a cluster's verdict, or a passing cluster
