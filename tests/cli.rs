@@ -299,6 +299,20 @@ reason = "left over"
         "{xml}"
     );
     assert!(xml.contains("suppression of key-type on nowhere (left over) matched no finding"), "{xml}");
+    // Prometheus: the accepted finding is exported, labelled suppressed.
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["check", "--format", "prometheus", "--inventory"])
+        .arg(fixture("estate.json"))
+        .output()
+        .unwrap();
+    let prom = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        prom.contains(
+            "cluster=\"partner\",region=\"us-east-1\",check=\"key-policy\",severity=\"warning\",suppressed=\"true\"} 1"
+        ),
+        "{prom}"
+    );
 }
 
 #[test]

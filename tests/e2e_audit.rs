@@ -154,11 +154,11 @@ fn human_report_names_failures_and_key_changes() {
     // The failure line names the key it was for.
     assert!(stdout.contains("GenerateDataKeyWithoutPlaintext (DryRun) on key arn:aws:kms:"), "{stdout}");
     assert!(
-        stdout.contains("failed 2 time(s), 2024-04-24 10:00 UTC .. 2024-04-24 10:05 UTC: DisabledException"),
+        stdout.contains("failed 2 times, 2024-04-24 10:00 UTC .. 2024-04-24 10:05 UTC: DisabledException"),
         "{stdout}"
     );
     assert!(stdout.contains("DisableKey arn:aws:kms:us-west-2:123456789012:key/2222aaaa-0000-0000-0000-EXAMPLE22222 by arn:aws:sts::123456789012:assumed-role/Admin/alice -> payments"), "{stdout}");
-    assert!(stdout.contains("1 Fargate call(s) had no aws:ecs:clusterName"), "{stdout}");
+    assert!(stdout.contains("1 Fargate call had no aws:ecs:clusterName"), "{stdout}");
 }
 
 #[test]

@@ -264,7 +264,7 @@ fn no_services_skips_the_service_reads() {
         bin_aws(REGION).args(["check", "--color", "never", "--cluster", "moved", "--no-services"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("Keys pinned on running deployments were not checked in 1 cluster(s) (--no-services)."),
+        stdout.contains("Keys pinned on running deployments were not checked in 1 cluster (--no-services)."),
         "{stdout}"
     );
 }

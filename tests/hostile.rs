@@ -298,7 +298,7 @@ fn summary_says_what_was_suppressed_and_by_which_file() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("finding(s) suppressed by ecs-key-preflight.toml"), "{stdout}");
+    assert!(stdout.contains("suppressed by ecs-key-preflight.toml"), "{stdout}");
     let (_, report) = run_json(
         bin().current_dir(dir.path()).args(["check", "--format", "json", "--inventory"]).arg(fixture("estate.json")),
     );

@@ -169,11 +169,11 @@ pub fn classify(event: &Value) -> Classified {
     }
     if LIFECYCLE_OPERATIONS.contains(&name) {
         let detail = match name {
-            "ScheduleKeyDeletion" => {
-                text(event, &["responseElements", "deletionDate"]).map(|d| format!("deletion date {d}")).or_else(|| {
+            "ScheduleKeyDeletion" => text(event, &["responseElements", "deletionDate"])
+                .map(|d| format!("deletion date {}", cloudtrail_date(d)))
+                .or_else(|| {
                     event.pointer("/requestParameters/pendingWindowInDays").map(|d| format!("waiting period {d} days"))
-                })
-            }
+                }),
             "DisconnectCustomKeyStore" => {
                 text(event, &["requestParameters", "customKeyStoreId"]).map(|s| format!("custom key store {s}"))
             }
@@ -190,6 +190,18 @@ pub fn classify(event: &Value) -> Classified {
         });
     }
     Classified::Ignored
+}
+
+/// CloudTrail writes KMS's deletion date as `May 1, 2024, 11:00:00 AM`
+/// (UTC): shown like every other time of the report, `2024-05-01 11:00 UTC`.
+/// Text in any other shape is kept as it is.
+fn cloudtrail_date(text: &str) -> String {
+    ["%b %d, %Y, %I:%M:%S %p", "%B %d, %Y, %I:%M:%S %p"]
+        .iter()
+        .find_map(|format| jiff::civil::DateTime::strptime(format, text).ok())
+        .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| crate::when::format_time(z.timestamp()))
+        .unwrap_or_else(|| text.to_string())
 }
 
 #[cfg(test)]

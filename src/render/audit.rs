@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use colored::Colorize;
 
 use super::human::Paint;
-use super::text::visible as v;
+use super::text::{count, visible as v};
 use crate::audit::AuditReport;
 use crate::audit::classify::Phase;
 use crate::finding::Verdict;
@@ -69,18 +69,21 @@ pub fn human(report: &AuditReport, color: bool, out: &mut dyn Write) -> io::Resu
         let last = c.last_successful_launch.map_or_else(|| "none in the window".to_string(), format_time);
         writeln!(
             out,
-            "    {} DryRun and {} real calls succeeded, {} task(s) started, {} grant(s) retired; last successful launch: {last}",
-            c.dry_run_calls, c.real_calls, c.tasks_started, c.grants_retired
+            "    {} DryRun and {} real calls succeeded, {} started, {} retired; last successful launch: {last}",
+            c.dry_run_calls,
+            c.real_calls,
+            count(c.tasks_started, "task", "tasks"),
+            count(c.grants_retired, "grant", "grants")
         )?;
         for f in &c.failures {
             writeln!(
                 out,
-                "  {} {}{} on key {} failed {} time(s), {} .. {}: {}: {}",
+                "  {} {}{} on key {} failed {}, {} .. {}: {}: {}",
                 p.apply("✗", |s| s.red().bold()),
                 v(&f.operation),
                 phase(f.phase),
                 v(f.key.as_deref().unwrap_or("(not named in the event)")),
-                f.count,
+                count(f.count, "time", "times"),
                 when(f.first_seen),
                 when(f.last_seen),
                 v(&f.error_code),
@@ -91,18 +94,18 @@ pub fn human(report: &AuditReport, color: bool, out: &mut dyn Write) -> io::Resu
     if report.unattributed.calls > 0 {
         writeln!(
             out,
-            "\n{} Fargate call(s) had no aws:ecs:clusterName in their encryption context and are not attributed to a cluster.",
-            report.unattributed.calls
+            "\n{} had no aws:ecs:clusterName in their encryption context and are not attributed to a cluster.",
+            count(report.unattributed.calls, "Fargate call", "Fargate calls")
         )?;
         for f in &report.unattributed.failures {
             writeln!(
                 out,
-                "  {} {}{} on key {} failed {} time(s): {}: {}",
+                "  {} {}{} on key {} failed {}: {}: {}",
                 p.apply("✗", |s| s.red().bold()),
                 v(&f.operation),
                 phase(f.phase),
                 v(f.key.as_deref().unwrap_or("(not named in the event)")),
-                f.count,
+                count(f.count, "time", "times"),
                 v(&f.error_code),
                 v(&f.message)
             )?;
@@ -129,7 +132,10 @@ pub fn human(report: &AuditReport, color: bool, out: &mut dyn Write) -> io::Resu
     }
     let failing = report.clusters.iter().filter(|c| c.verdict == Verdict::Fail).count();
     let outcome = if report.verdict == Verdict::Fail {
-        format!("Fargate launches failed in {failing} of {} cluster(s) in the window", report.clusters.len())
+        format!(
+            "Fargate launches failed in {failing} of {} in the window",
+            count(report.clusters.len(), "cluster", "clusters")
+        )
     } else if report.verdict == Verdict::Unknown {
         "no failure seen, but the source could not be read in full: unknown".to_string()
     } else {

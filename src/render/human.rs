@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use colored::{ColoredString, Colorize};
 
-use super::text::{visible as v, visible_lines};
+use super::text::{count, visible as v, visible_lines};
 use crate::finding::{Severity, Verdict};
 use crate::report::{ClusterReport, Report, SuppressionStatus};
 
@@ -133,10 +133,10 @@ pub fn render_listed(report: &Report, color: bool, listing: &super::Listing, out
                     };
                     writeln!(
                         out,
-                        "  {} {}{name}: {} cluster(s): {} fail, {} unknown, {} pass",
+                        "  {} {}{name}: {}: {} fail, {} unknown, {} pass",
                         p.verdict(verdict),
                         a.account_id,
-                        a.clusters,
+                        count(a.clusters, "cluster", "clusters"),
                         a.fail,
                         a.unknown,
                         a.pass
@@ -175,13 +175,18 @@ pub fn render_listed(report: &Report, color: bool, listing: &super::Listing, out
     }
     if s.suppressed > 0 {
         let file = report.suppressions_file.as_deref().unwrap_or("the configuration");
-        writeln!(out, "{} finding(s) suppressed by {}, left out of the verdicts.", s.suppressed, v(file))?;
+        writeln!(
+            out,
+            "{} suppressed by {}, left out of the verdicts.",
+            count(s.suppressed, "finding", "findings"),
+            v(file)
+        )?;
     }
     if s.pinned_keys_unchecked > 0 {
         writeln!(
             out,
-            "Keys pinned on running deployments were not checked in {} cluster(s) (--no-services).",
-            s.pinned_keys_unchecked
+            "Keys pinned on running deployments were not checked in {} (--no-services).",
+            count(s.pinned_keys_unchecked, "cluster", "clusters")
         )?;
     }
     Ok(())

@@ -128,17 +128,25 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
-    writeln!(out, "# HELP ecs_key_preflight_findings Findings by cluster, check and severity.")?;
+    writeln!(
+        out,
+        "# HELP ecs_key_preflight_findings Findings by cluster, check and severity; suppressed=\"true\" for those a suppression accepted."
+    )?;
     writeln!(out, "# TYPE ecs_key_preflight_findings gauge")?;
     for c in &report.clusters {
+        // Suppressed findings are exported too, labelled: an accepted risk
+        // stays visible to monitoring instead of vanishing.
         let mut counts = std::collections::BTreeMap::new();
         for f in &c.findings {
-            *counts.entry((f.check.id, f.severity.as_str())).or_insert(0u64) += 1;
+            *counts.entry((f.check.id, f.severity.as_str(), false)).or_insert(0u64) += 1;
         }
-        for ((check, severity), n) in counts {
+        for sf in &c.suppressed {
+            *counts.entry((sf.finding.check.id, sf.finding.severity.as_str(), true)).or_insert(0u64) += 1;
+        }
+        for ((check, severity, suppressed), n) in counts {
             writeln!(
                 out,
-                "ecs_key_preflight_findings{{account=\"{}\",cluster=\"{}\",region=\"{}\",check=\"{check}\",severity=\"{severity}\"}} {n}",
+                "ecs_key_preflight_findings{{account=\"{}\",cluster=\"{}\",region=\"{}\",check=\"{check}\",severity=\"{severity}\",suppressed=\"{suppressed}\"}} {n}",
                 escape(c.account_id.as_deref().unwrap_or_default()),
                 escape(&c.cluster_name),
                 escape(&c.region)

@@ -46,6 +46,12 @@ pub fn visible_lines(s: &str) -> impl Iterator<Item = Cow<'_, str>> {
     s.split('\n').map(visible)
 }
 
+/// `1 task`, `3 tasks`: a count with its noun, never `task(s)`.
+pub fn count(n: impl TryInto<u64>, one: &str, many: &str) -> String {
+    let n: u64 = n.try_into().unwrap_or(u64::MAX);
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

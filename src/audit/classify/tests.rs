@@ -63,7 +63,7 @@ fn failure_and_lifecycle_events() {
         assert_eq!(l.error.as_ref().map(|e| e.0.as_str()), Some(code), "{i}");
     }
     let Classified::Lifecycle(schedule) = &classified[4] else { panic!() };
-    assert_eq!(schedule.detail.as_deref(), Some("deletion date May 1, 2024, 11:00:00 AM"));
+    assert_eq!(schedule.detail.as_deref(), Some("deletion date 2024-05-01 11:00 UTC"));
     // No encryption context: still Fargate's, but not attributed.
     let Classified::Launch(anonymous) = &classified[8] else { panic!() };
     assert_eq!(anonymous.cluster, None);
@@ -83,4 +83,13 @@ fn non_kms_and_odd_records_are_ignored() {
     for case in cases {
         assert_eq!(classify(&serde_json::from_str(case).unwrap()), Classified::Ignored, "{case}");
     }
+}
+
+#[test]
+fn cloudtrail_deletion_dates_read_like_every_other_time() {
+    assert_eq!(cloudtrail_date("May 1, 2024, 11:00:00 AM"), "2024-05-01 11:00 UTC");
+    assert_eq!(cloudtrail_date("Dec 17, 2024, 12:30:00 PM"), "2024-12-17 12:30 UTC");
+    assert_eq!(cloudtrail_date("September 9, 2024, 1:05:00 AM"), "2024-09-09 01:05 UTC");
+    // Another shape is kept as it came.
+    assert_eq!(cloudtrail_date("2024-05-01T11:00:00Z"), "2024-05-01T11:00:00Z");
 }
