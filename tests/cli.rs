@@ -264,14 +264,13 @@ reason = "left over"
     );
     let partner = plain["clusters"].as_array().unwrap().iter().find(|c| c["cluster_name"] == "partner").unwrap();
     assert_eq!(partner["verdict"], "unknown");
+    // Each format of the same run, from the directory holding the configuration.
+    let report_as = |args: &[&str]| {
+        let out = bin().current_dir(dir.path()).args(args).arg("--inventory").arg(fixture("estate.json")).output();
+        String::from_utf8(out.unwrap().stdout).unwrap()
+    };
     // The human report says what was accepted, and what is stale.
-    let out = bin()
-        .current_dir(dir.path())
-        .args(["check", "--color", "never", "--inventory"])
-        .arg(fixture("estate.json"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = report_as(&["check", "--color", "never"]);
     assert!(stdout.contains("~ suppressed [key-policy]"), "{stdout}");
     assert!(
         stdout
@@ -281,13 +280,7 @@ reason = "left over"
     assert!(stdout.contains("suppression of key-type on nowhere (left over) matched no finding"), "{stdout}");
     // JUnit: the accepted finding is in the passing case's output, and the
     // expired and unused suppressions in the suite's, not silent passes.
-    let out = bin()
-        .current_dir(dir.path())
-        .args(["check", "--format", "junit", "--inventory"])
-        .arg(fixture("estate.json"))
-        .output()
-        .unwrap();
-    let xml = String::from_utf8(out.stdout).unwrap();
+    let xml = report_as(&["check", "--format", "junit"]);
     let partner = xml.split("<testcase name=\"partner\"").nth(1).unwrap().split("</testcase>").next().unwrap();
     assert!(partner.contains("<system-out>suppressed unknown [key-policy]"), "{partner}");
     assert!(
@@ -300,13 +293,7 @@ reason = "left over"
     );
     assert!(xml.contains("suppression of key-type on nowhere (left over) matched no finding"), "{xml}");
     // Prometheus: the accepted finding is exported, labelled suppressed.
-    let out = bin()
-        .current_dir(dir.path())
-        .args(["check", "--format", "prometheus", "--inventory"])
-        .arg(fixture("estate.json"))
-        .output()
-        .unwrap();
-    let prom = String::from_utf8(out.stdout).unwrap();
+    let prom = report_as(&["check", "--format", "prometheus"]);
     assert!(
         prom.contains(
             "cluster=\"partner\",region=\"us-east-1\",check=\"key-policy\",severity=\"warning\",suppressed=\"true\"} 1"
