@@ -811,6 +811,15 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
                 }
             }
         }
+        // A targeted run (a pipeline gate) is latency-bound: the aliases are
+        // asked for now, alongside DescribeClusters, not after DescribeKey,
+        // where they would add a round trip.
+        for region in targets.keys() {
+            if p.aliases_asked.insert(region.clone()) {
+                let region = region.clone();
+                p.push(async move { Done::Aliases(kms::list_aliases(run, &region).await) });
+            }
+        }
         for (region, mut refs) in targets {
             let mut seen = BTreeSet::new();
             refs.retain(|r| seen.insert(r.clone()));
