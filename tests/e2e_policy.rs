@@ -195,7 +195,10 @@ fn human_report_prints_the_fix_ready_to_paste() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("✗ fail [key-policy]"), "{stdout}");
-    // The statements to paste, indented under the fix.
-    assert!(stdout.contains("\"Sid\": \"Allow grant creation permission for Fargate tasks.\""), "{stdout}");
-    assert!(stdout.contains("\"root-only\""), "{stdout}");
+    // The statements to paste, one line each under the fix: together a JSON array.
+    let start = stdout.find("           [{\"Sid\"").unwrap_or_else(|| panic!("{stdout}"));
+    let block: Vec<&str> = stdout[start..].lines().take(2).map(str::trim).collect();
+    let statements: serde_json::Value = serde_json::from_str(&block.join("\n")).unwrap();
+    assert_eq!(statements[1]["Sid"], "Allow grant creation permission for Fargate tasks.");
+    assert!(block[0].contains("\"root-only\""), "{stdout}");
 }

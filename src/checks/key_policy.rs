@@ -99,9 +99,26 @@ pub fn launch_requests(
     ]
 }
 
-/// The statements [ECS-KEY] documents, filled in for one cluster, as JSON.
+/// The statements [ECS-KEY] documents, filled in for one cluster, as
+/// pretty JSON: the fixtures' policies (the report prints the compact form).
+#[cfg(test)]
 pub fn fargate_statements(account: &str, cluster_name: &str) -> String {
-    let statements = serde_json::json!([
+    serde_json::to_string_pretty(&statements_value(account, cluster_name)).unwrap_or_default()
+}
+
+/// The same statements as a JSON array with one statement per line: two
+/// lines in a report instead of forty, still valid JSON to paste.
+pub fn fargate_statements_compact(account: &str, cluster_name: &str) -> String {
+    let value = statements_value(account, cluster_name);
+    let lines: Vec<String> = value
+        .as_array()
+        .map(|a| a.iter().map(|s| serde_json::to_string(s).unwrap_or_default()).collect())
+        .unwrap_or_default();
+    format!("[{}]", lines.join(",\n "))
+}
+
+fn statements_value(account: &str, cluster_name: &str) -> serde_json::Value {
+    serde_json::json!([
         {
             "Sid": "Allow generate data key access for Fargate tasks.",
             "Effect": "Allow",
@@ -127,8 +144,7 @@ pub fn fargate_statements(account: &str, cluster_name: &str) -> String {
             },
             "Resource": "*"
         }
-    ]);
-    serde_json::to_string_pretty(&statements).unwrap_or_default()
+    ])
 }
 
 pub fn evaluate(ctx: &ClusterCtx<'_>) -> Vec<Finding> {
@@ -268,7 +284,7 @@ fn remediation(u: &UsageCtx<'_>, m: &KeyMetadata, account: &str, denies: &[Strin
         );
     }
     let _ = writeln!(fix, "Add these statements to the key policy (documented for Fargate ephemeral storage):");
-    let _ = writeln!(fix, "{}", fargate_statements(account, &u.cluster.name));
+    let _ = writeln!(fix, "{}", fargate_statements_compact(account, &u.cluster.name));
     let _ = writeln!(
         fix,
         "aws kms get-key-policy --key-id {} --policy-name default --region {region} --query Policy --output text > policy.json",

@@ -150,11 +150,28 @@ fn policy_table() {
         if verdict == Verdict::Fail {
             let fix = f.remediation.as_deref().unwrap();
             // The ready-to-paste statements are filled in for this account and cluster.
-            assert!(fix.contains(r#""kms:EncryptionContext:aws:ecs:clusterName": ["#), "{case}: {fix}");
+            assert!(fix.contains(r#""kms:EncryptionContext:aws:ecs:clusterName":["#), "{case}: {fix}");
             assert!(fix.contains(r#""prod""#), "{case}: {fix}");
             assert!(fix.contains("123456789012") && fix.contains("aws kms put-key-policy"), "{case}");
         }
     }
+}
+
+#[test]
+fn the_fix_is_two_lines_of_json_that_let_fargate_in() {
+    let f = &eval(evaluate, &with_policy(ROOT_ONLY), &CheckOptions::default())[0];
+    assert_eq!(f.verdict, Verdict::Fail);
+    let fix = f.remediation.as_deref().unwrap();
+    // The statements: one line each, together a JSON array.
+    let block: String = fix.lines().skip(1).take(2).collect::<Vec<_>>().join("\n");
+    let statements: serde_json::Value = serde_json::from_str(&block).unwrap_or_else(|e| panic!("{e}: {block}"));
+    assert_eq!(statements, serde_json::from_str::<serde_json::Value>(&fargate_statements(ACCOUNT, "prod")).unwrap());
+    // Added to the policy, they let the cluster pass.
+    let mut policy: serde_json::Value = serde_json::from_str(ROOT_ONLY).unwrap();
+    policy["Statement"].as_array_mut().unwrap().extend(statements.as_array().unwrap().iter().cloned());
+    let fixed = eval(evaluate, &with_policy(&policy.to_string()), &CheckOptions::default());
+    assert_eq!(fixed[0].verdict, Verdict::Pass, "{fixed:?}");
+    assert!(fix.lines().count() <= 6, "{fix}");
 }
 
 #[test]
