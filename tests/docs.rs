@@ -125,3 +125,41 @@ fn every_command_in_the_integrations_page_parses() {
     }
     assert!(parsed >= 5, "{parsed}");
 }
+
+/// promtool from Debian's prometheus package (.ci/run installs it): the
+/// alert rules load and pass their unit tests, and the metrics the tool
+/// writes pass promtool's lint. Without promtool (a developer machine),
+/// says so and checks nothing: the checks above still hold.
+#[test]
+fn promtool_accepts_the_rules_and_the_metrics() {
+    if std::process::Command::new("promtool").arg("--version").output().is_err() {
+        eprintln!("promtool is not installed: skipping (apt-get install prometheus; CI installs it)");
+        return;
+    }
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/examples");
+    for args in [["check", "rules", "alerts.rules.yml"], ["test", "rules", "alerts.rules.test.yml"]] {
+        let out = std::process::Command::new("promtool").args(args).current_dir(&examples).output().unwrap();
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let prom = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-key-preflight"))
+        .args(["check", "--no-config", "--format", "prometheus", "--inventory"])
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/estate.json"))
+        .output()
+        .unwrap();
+    let mut lint = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    lint.stdin.take().unwrap().write_all(&prom.stdout).unwrap();
+    let out = lint.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
