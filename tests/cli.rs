@@ -143,6 +143,9 @@ fn no_credentials_fails_fast_with_a_hint() {
     assert!(stderr.contains("no usable AWS credentials"), "{stderr}");
     assert!(stderr.contains("hint: set AWS_PROFILE or pass --profile"), "{stderr}");
     assert_eq!(stderr.lines().count(), 2, "one error line and one hint: {stderr}");
+    // In words: the SDK's provider chain is for -v, not the error line.
+    assert!(!stderr.contains("Attempted:") && !stderr.contains("provider was not enabled"), "{stderr}");
+    assert!(stderr.lines().all(|l| l.chars().count() < 200), "{stderr}");
 }
 
 #[test]

@@ -289,7 +289,14 @@ pub async fn sdk_config(args: &Connection) -> Result<SdkConfig, AppError> {
         (Ok(Err(e)), Some(profile)) => {
             return Err(AppError::ProfileCredentials { profile: profile.clone(), reason: error_chain(&e) });
         }
-        (Ok(Err(e)), None) => return Err(AppError::NoCredentials(error_chain(&e))),
+        (Ok(Err(e)), None) => {
+            // Each source's answer is for -v; the error stays one short line.
+            tracing::info!(chain = %crate::render::text::visible(&error_chain(&e)), "credential sources tried");
+            return Err(AppError::NoCredentials(
+                "none of the environment, ~/.aws/config and credentials, web identity, the ECS container or EC2 instance metadata gave any (-v shows what each said)"
+                    .to_string(),
+            ));
+        }
         (Err(_), _) => {
             return Err(AppError::NoCredentials("timed out resolving credentials".to_string()));
         }
