@@ -136,9 +136,11 @@ async fn obtain_inventory(
             // A gate targeting a service that does not exist is a mistake in
             // the invocation, not a verdict about keys.
             if let Some(missing) = inv.missing_services.first() {
+                let region = inv.clusters.iter().find(|c| c.name == missing.cluster).map(|c| c.region.clone());
                 return Err(AppError::ServiceNotFound {
                     service: missing.service.clone(),
                     cluster: missing.cluster.clone(),
+                    region,
                     reason: missing.reason.clone(),
                 });
             }

@@ -9,8 +9,8 @@ pub enum AppError {
     Usage(String),
     #[error("{0}")]
     Source(String),
-    #[error("service {service} not found in cluster {cluster} ({reason})")]
-    ServiceNotFound { service: String, cluster: String, reason: String },
+    #[error("no service named {service} exists in cluster {cluster}{}", ecs_says(reason))]
+    ServiceNotFound { service: String, cluster: String, region: Option<String>, reason: String },
     #[error("no AWS Region configured")]
     NoRegion,
     #[error("no usable AWS credentials: {0}")]
@@ -33,8 +33,9 @@ pub enum AppError {
 impl AppError {
     /// A one-line hint on what to do next, when there is one.
     pub fn hint(&self) -> Option<String> {
-        if let AppError::ServiceNotFound { cluster, .. } = self {
-            return Some(format!("list the cluster's services: aws ecs list-services --cluster {cluster}"));
+        if let AppError::ServiceNotFound { cluster, region, .. } = self {
+            let region = region.as_deref().map(|r| format!(" --region {r}")).unwrap_or_default();
+            return Some(format!("list the cluster's services: aws ecs list-services --cluster {cluster}{region}"));
         }
         self.static_hint().map(str::to_string)
     }
@@ -57,4 +58,10 @@ impl AppError {
             AppError::ServiceNotFound { .. } => None,
         }
     }
+}
+
+/// ECS's reason for a missing resource, unless it is the usual `MISSING`,
+/// which the message already says in words.
+fn ecs_says(reason: &str) -> String {
+    if reason == "MISSING" { String::new() } else { format!(" (ECS says: {reason})") }
 }

@@ -232,8 +232,14 @@ fn unknown_service_is_a_clear_error() {
     let out = bin_aws(REGION).args(["check", "--cluster", "targeted", "--service", "nope"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("error: service nope not found in cluster targeted (MISSING)"), "{stderr}");
-    assert!(stderr.contains("hint: list the cluster's services"), "{stderr}");
+    assert!(stderr.contains("error: no service named nope exists in cluster targeted\n"), "{stderr}");
+    // The hint is filled in: the cluster and its Region are known.
+    assert!(
+        stderr.contains(&format!(
+            "hint: list the cluster's services: aws ecs list-services --cluster targeted --region {REGION}"
+        )),
+        "{stderr}"
+    );
     assert!(out.stdout.is_empty());
 }
 
