@@ -59,3 +59,16 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     }
     last
 }
+
+/// An error and its sources on one line ("a: b: c"), for messages that
+/// want every layer (credential chains, organization reads).
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.dedup();
+    parts.join(": ").replace('\n', " ")
+}

@@ -287,11 +287,14 @@ pub async fn sdk_config(args: &Connection) -> Result<SdkConfig, AppError> {
     match (provided, &args.profile) {
         (Ok(Ok(_)), _) => {}
         (Ok(Err(e)), Some(profile)) => {
-            return Err(AppError::ProfileCredentials { profile: profile.clone(), reason: error_chain(&e) });
+            return Err(AppError::ProfileCredentials {
+                profile: profile.clone(),
+                reason: super::error::error_chain(&e),
+            });
         }
         (Ok(Err(e)), None) => {
             // Each source's answer is for -v; the error stays one short line.
-            tracing::info!(chain = %crate::render::text::visible(&error_chain(&e)), "credential sources tried");
+            tracing::info!(chain = %crate::render::text::visible(&super::error::error_chain(&e)), "credential sources tried");
             return Err(AppError::NoCredentials(
                 "none of the environment, ~/.aws/config and credentials, web identity, the ECS container or EC2 instance metadata gave any (-v shows what each said)"
                     .to_string(),
@@ -331,18 +334,6 @@ fn retry_config() -> aws_config::retry::RetryConfig {
         _ => aws_config::retry::RetryConfig::adaptive(),
     };
     config.with_max_attempts(attempts.unwrap_or(3))
-}
-
-/// An error and its sources on one line ("a: b: c").
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    parts.dedup();
-    parts.join(": ").replace('\n', " ")
 }
 
 /// DescribeKey for a key a `what-if` change names that no cluster in the

@@ -647,7 +647,11 @@ pub async fn collect_units(
         let run = Run::new(*clients, shared, u.caller);
         let scope = Scope { regions: u.regions.clone(), ..scope.clone() };
         let mut p = pipeline(&run, &scope).await;
-        suggest_similar(&run, &mut p.clusters).await;
+        // Only names asked for can be mistyped: a whole-Region run listed
+        // the names it described.
+        if !scope.clusters.is_empty() {
+            suggest_similar(&run, &mut p.clusters).await;
+        }
         run.done();
         Some(Collected {
             clusters: p.clusters,

@@ -95,7 +95,7 @@ pub async fn assume(base: &SdkConfig, role_arn: &str, external_id: Option<&str>)
     match tokio::time::timeout(ASSUME_TIMEOUT, provider.provide_credentials()).await {
         Ok(Ok(_)) => Ok(base.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()),
         Ok(Err(e)) => {
-            let text = chain(&e);
+            let text = super::error::error_chain(&e);
             let code = ["AccessDenied", "RegionDisabled", "ExpiredToken", "InvalidClientTokenId"]
                 .into_iter()
                 .find(|c| text.contains(c))
@@ -129,18 +129,6 @@ pub async fn enabled_regions(config: &SdkConfig, account: &str) -> (Result<Vec<S
     }
     regions.sort();
     (Ok(regions), requests)
-}
-
-/// An error and its sources on one line.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    parts.dedup();
-    parts.join(": ").replace('\n', " ")
 }
 
 #[cfg(test)]

@@ -69,12 +69,9 @@ pub fn render(report: &Report, listing: &Listing, out: &mut dyn Write) -> io::Re
         "::notice title={}::{}",
         escape_property("ecs-key-preflight"),
         escape_data(&format!(
-            "{} {} cluster(s): {} fail, {} unknown, {} pass (exit {})",
+            "{} {} (exit {})",
             report.verdict.as_str().to_uppercase(),
-            s.clusters,
-            s.fail,
-            s.unknown,
-            s.pass,
+            super::text::tally(s, ""),
             report.exit_code
         ))
     )

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use colored::{ColoredString, Colorize};
 
-use super::text::{count, visible as v, visible_lines};
+use super::text::{count, tally, visible as v, visible_lines};
 use crate::finding::{Severity, Verdict};
 use crate::report::{ClusterReport, Report, SuppressionStatus};
 
@@ -103,7 +103,6 @@ pub fn render_listed(report: &Report, color: bool, listing: &super::Listing, out
         )?;
     }
     let s = &report.summary;
-    let plural = if s.clusters == 1 { "" } else { "s" };
     let outcome = match report.verdict {
         Verdict::Pass => "new tasks can start",
         Verdict::Fail => "new tasks will fail to start in at least one cluster",
@@ -160,13 +159,9 @@ pub fn render_listed(report: &Report, color: bool, listing: &super::Listing, out
     writeln!(out)?;
     writeln!(
         out,
-        "{} {} cluster{plural}{}: {} fail, {} unknown, {} pass; {outcome} (exit {}).",
+        "{} {}; {outcome} (exit {}).",
         p.verdict(report.verdict).trim_end(),
-        s.clusters,
-        v(&scope),
-        s.fail,
-        s.unknown,
-        s.pass,
+        tally(s, &v(&scope)),
         report.exit_code
     )?;
     // A pass is never silently partial: say who checked, what was left out.
@@ -195,18 +190,13 @@ pub fn render_listed(report: &Report, color: bool, listing: &super::Listing, out
 /// One line per cluster: its verdict, where it is, and its keys' states;
 /// the findings beneath it only when it fails or cannot be judged, each on
 /// one line with the first line of its fix.
-/// Clusters most urgent first: failing, unknown, passing with a warning,
-/// passing; in the report's (alphabetical) order within each group, so a
-/// FAIL never hides after a page of PASS.
+/// Clusters most urgent first ([`super::Category`]'s order: failing,
+/// unknown, passing with a warning, passing); in the report's
+/// (alphabetical) order within each, so a FAIL never hides after a page of
+/// PASS.
 fn by_urgency(clusters: &[ClusterReport]) -> impl Iterator<Item = &ClusterReport> {
-    let rank = |c: &ClusterReport| match c.verdict {
-        Verdict::Fail => 0,
-        Verdict::Unknown => 1,
-        Verdict::Pass if c.findings.iter().any(|f| f.needs_attention()) => 2,
-        Verdict::Pass => 3,
-    };
     let mut ordered: Vec<&ClusterReport> = clusters.iter().collect();
-    ordered.sort_by_key(|c| rank(c));
+    ordered.sort_by_key(|c| super::Category::of(c));
     ordered.into_iter()
 }
 

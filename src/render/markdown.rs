@@ -53,12 +53,9 @@ pub fn render(report: &Report, listing: &Listing, out: &mut dyn Write) -> io::Re
     };
     writeln!(
         out,
-        "## ecs-key-preflight: {} — {} cluster(s){accounts}: {} fail, {} unknown, {} pass (exit {})",
+        "## ecs-key-preflight: {} — {} (exit {})",
         report.verdict.as_str().to_uppercase(),
-        s.clusters,
-        s.fail,
-        s.unknown,
-        s.pass,
+        super::text::tally(s, &accounts),
         report.exit_code
     )?;
     writeln!(out)?;
@@ -89,7 +86,8 @@ pub fn render(report: &Report, listing: &Listing, out: &mut dyn Write) -> io::Re
     let passing: Vec<&ClusterReport> =
         report.clusters.iter().filter(|c| c.verdict == Verdict::Pass && listing.shows_cluster(c)).collect();
     if !passing.is_empty() {
-        writeln!(out, "<details><summary>{} passing cluster(s)</summary>", passing.len())?;
+        let passing_count = super::text::count(passing.len(), "passing cluster", "passing clusters");
+        writeln!(out, "<details><summary>{passing_count}</summary>")?;
         writeln!(out)?;
         for c in passing {
             writeln!(out, "- {} ({})", cell(&c.cluster_name), place(c))?;

@@ -56,7 +56,8 @@ pub struct Listing {
 
 /// A category `--only` selects: a cluster's verdict, or a passing cluster
 /// with a warning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Ordered most urgent first: the human report lists clusters in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum Category {
     Fail,
     Unknown,
@@ -64,22 +65,23 @@ pub enum Category {
     Pass,
 }
 
+impl Category {
+    /// The category of cluster `c`.
+    pub fn of(c: &crate::report::ClusterReport) -> Self {
+        use crate::finding::{Severity, Verdict};
+        match c.verdict {
+            Verdict::Fail => Category::Fail,
+            Verdict::Unknown => Category::Unknown,
+            Verdict::Pass if c.findings.iter().any(|f| f.severity == Severity::Warning) => Category::Warning,
+            Verdict::Pass => Category::Pass,
+        }
+    }
+}
+
 impl Listing {
     /// Whether the listing shows cluster `c`.
     pub fn shows_cluster(&self, c: &crate::report::ClusterReport) -> bool {
-        if self.only.is_empty() {
-            return true;
-        }
-        let warned = c
-            .findings
-            .iter()
-            .any(|f| f.severity == crate::finding::Severity::Warning && f.verdict == crate::finding::Verdict::Pass);
-        self.only.iter().any(|cat| match cat {
-            Category::Fail => c.verdict == crate::finding::Verdict::Fail,
-            Category::Unknown => c.verdict == crate::finding::Verdict::Unknown,
-            Category::Warning => c.verdict == crate::finding::Verdict::Pass && warned,
-            Category::Pass => c.verdict == crate::finding::Verdict::Pass && !warned,
-        })
+        self.only.is_empty() || self.only.contains(&Category::of(c))
     }
 }
 

@@ -52,6 +52,18 @@ pub fn count(n: impl TryInto<u64>, one: &str, many: &str) -> String {
     if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
 }
 
+/// The run's counts as every format's summary line says them:
+/// `6 clusters{scope}: 3 fail, 0 unknown, 3 pass`.
+pub fn tally(s: &crate::report::Summary, scope: &str) -> String {
+    format!(
+        "{}{scope}: {} fail, {} unknown, {} pass",
+        count(s.clusters, "cluster", "clusters"),
+        s.fail,
+        s.unknown,
+        s.pass
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

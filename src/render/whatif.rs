@@ -114,11 +114,11 @@ pub fn human(report: &WhatIfReport, color: bool, out: &mut dyn Write) -> io::Res
         writeln!(out, "Already failing ({}): {}", already.len(), v(&already.join(", ")))?;
     }
     let s = &report.summary;
-    writeln!(out, "Unaffected: {} cluster(s).", s.unaffected)?;
+    writeln!(out, "Unaffected: {}.", super::text::count(s.unaffected, "cluster", "clusters"))?;
     writeln!(out)?;
     writeln!(
         out,
-        "{} {} cluster(s): {} would newly fail, {} already failing, {} unknown after, {} unaffected (exit {}). Nothing was changed in AWS.",
+        "{} {}: {} would newly fail, {} already failing, {} unknown after, {} unaffected (exit {}). Nothing was changed in AWS.",
         p.verdict(if s.newly_failing > 0 {
             Verdict::Fail
         } else if s.unknown_after > 0 {
@@ -127,7 +127,7 @@ pub fn human(report: &WhatIfReport, color: bool, out: &mut dyn Write) -> io::Res
             Verdict::Pass
         })
         .trim_end(),
-        s.clusters,
+        super::text::count(s.clusters, "cluster", "clusters"),
         s.newly_failing,
         s.already_failing,
         s.unknown_after,
