@@ -451,6 +451,59 @@ fn keys_are_described_before_the_last_services_are_listed() {
     assert!(first_key < last_list, "first DescribeKey at {first_key}, last ListServices returned at {last_list}");
 }
 
+/// A targeted run through the proxy, with KMS reached under another host
+/// name (`localhost`) than ECS, so that each has its own connection pool as
+/// kms.REGION.amazonaws.com and ecs.REGION.amazonaws.com do. Returns the
+/// proxy's log of (operation, start, end).
+fn targeted_through_proxy(concurrency: &str) -> Vec<(String, f64, f64)> {
+    estate();
+    let proxy = Proxy::start(50);
+    let kms = proxy.endpoint.replace("127.0.0.1", "localhost");
+    let (exit, report) =
+        run_json(bin_aws(ESTATE).env("AWS_ENDPOINT_URL", &proxy.endpoint).env("AWS_ENDPOINT_URL_KMS", &kms).args([
+            "check",
+            "--format",
+            "json",
+            "-c",
+            "healthy",
+            "--concurrency",
+            concurrency,
+        ]));
+    assert_eq!(exit, 0, "{report:#}");
+    assert_eq!(only_cluster(&report)["verdict"], "pass");
+    let stats = proxy.stats();
+    assert!(stats["max_in_flight"].as_u64().unwrap() <= concurrency.parse().unwrap(), "{stats}");
+    stats["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e[0].as_str().unwrap().to_string(), e[1].as_f64().unwrap(), e[2].as_f64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn connections_for_the_key_reads_are_opened_during_the_first_round_trip() {
+    // The key's four reads follow DescribeClusters; the KMS connections they
+    // use are opened (by unsigned GET / requests, no AWS action) while
+    // DescribeClusters is in flight, so no handshake waits for it. The
+    // proxy cannot show a handshake's cost (plain HTTP on loopback; `make
+    // bench` measures it over TLS); it shows when the connections were made.
+    let log = targeted_through_proxy("32");
+    let warm: Vec<f64> = log.iter().filter(|(op, ..)| op == "GET /").map(|(_, start, _)| *start).collect();
+    let clusters_done = log.iter().find(|(op, ..)| op == "DescribeClusters").map(|(_, _, end)| *end).unwrap();
+    assert!(warm.len() >= 3, "connections opened ahead of need: {log:?}");
+    assert!(warm.iter().all(|start| *start < clusters_done), "{log:?}");
+}
+
+#[test]
+fn no_connection_is_opened_ahead_when_no_place_is_free() {
+    // At --concurrency 1 every place is taken by a real request: warming
+    // never takes one from them.
+    let log = targeted_through_proxy("1");
+    assert!(log.iter().all(|(op, ..)| op != "GET /"), "{log:?}");
+    assert!(log.iter().any(|(op, ..)| op == "DescribeKey"), "{log:?}");
+}
+
 #[test]
 fn asff_findings_fit_the_security_hub_model_and_reimport_as_updates() {
     estate();

@@ -5,6 +5,7 @@
 //! touches the SDK happens here.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::default_provider::credentials::DefaultCredentialsChain;
@@ -13,6 +14,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use futures_util::StreamExt;
+use tokio::sync::Semaphore;
 
 use super::{Clients, CollectOptions, Scope, SdkClients, Unit, collect, collect_units, org};
 use crate::error::AppError;
@@ -79,6 +81,13 @@ pub async fn collect_live(args: &LiveRequest) -> Result<Inventory, AppError> {
         ..args.conn.clone()
     };
     let config = sdk_config(&aws).await?;
+    // One connection pool for every client of the run, whose connection
+    // warming takes its places under the run's one in-flight limit.
+    let mut options = args.options.clone();
+    let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let pool = super::http::Pool::new(limit.clone(), options.concurrency);
+    options.limit = Some(limit);
+    let config = config.to_builder().http_client(pool.client()).build();
     let default_regions = if all_regions { Vec::new() } else { regions(&aws, &config)? };
     let scope = Scope {
         regions: default_regions.clone(),
@@ -87,7 +96,6 @@ pub async fn collect_live(args: &LiveRequest) -> Result<Inventory, AppError> {
         skip_services: args.no_services,
         alarms: args.alarms,
     };
-    let options = args.options.clone();
     if !args.accounts.multi() {
         if !args.accounts.exclude_accounts.is_empty() || args.accounts.role_name.is_some() {
             return Err(AppError::Usage("--exclude-account and --role-name need --org or --account".into()));

@@ -10,18 +10,19 @@ mod alarms;
 pub mod cloudtrail;
 mod ecs;
 mod error;
+pub mod http;
 mod kms;
 pub mod live;
 pub mod org;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::pin::Pin;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use tokio::sync::{Notify, Semaphore, SemaphorePermit};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use aws_config::SdkConfig;
 use jiff::Timestamp;
@@ -56,11 +57,15 @@ pub struct CollectOptions {
     pub concurrency: usize,
     /// Show a progress line on stderr (only ever drawn when stderr is a terminal).
     pub progress: bool,
+    /// The in-flight limit, when something besides the collector takes
+    /// places under it (the connection warming of [`http::Pool`]); else the
+    /// collector makes one of `concurrency` places.
+    pub limit: Option<Arc<Semaphore>>,
 }
 
 impl Default for CollectOptions {
     fn default() -> Self {
-        Self { concurrency: 32, progress: false }
+        Self { concurrency: 32, progress: false, limit: None }
     }
 }
 
@@ -235,7 +240,7 @@ pub(crate) struct Shared<'a> {
     /// The only limit on requests in flight: a place is taken around each
     /// single SDK request (a page counts as one), never around a group, so
     /// `--concurrency N` means at most N requests in flight.
-    limit: Semaphore,
+    limit: Arc<Semaphore>,
     concurrency: usize,
     calls: Mutex<BTreeMap<String, u64>>,
     in_flight: AtomicUsize,
@@ -255,17 +260,18 @@ pub(crate) struct Shared<'a> {
 
 impl<'a> Shared<'a> {
     fn new(concurrency: usize, owners: BTreeMap<String, &'a dyn Clients>, clients: Vec<&'a dyn Clients>) -> Self {
-        Self::with_progress(concurrency, owners, clients, Progress::new(false, 0, 0))
+        Self::with_progress(concurrency, None, owners, clients, Progress::new(false, 0, 0))
     }
 
     fn with_progress(
         concurrency: usize,
+        limit: Option<Arc<Semaphore>>,
         owners: BTreeMap<String, &'a dyn Clients>,
         clients: Vec<&'a dyn Clients>,
         progress: Progress,
     ) -> Self {
         Shared {
-            limit: Semaphore::new(concurrency.max(1)),
+            limit: limit.unwrap_or_else(|| Arc::new(Semaphore::new(concurrency.max(1)))),
             concurrency: concurrency.max(1),
             calls: Mutex::default(),
             in_flight: AtomicUsize::new(0),
@@ -324,7 +330,7 @@ pub(crate) struct Run<'a> {
 
 /// A place under the in-flight limit, held while one request is in flight.
 pub(crate) struct Slot<'r> {
-    _permit: SemaphorePermit<'r>,
+    _permit: OwnedSemaphorePermit,
     run: &'r Run<'r>,
 }
 
@@ -356,7 +362,7 @@ impl<'a> Run<'a> {
         }
         self.mine.fetch_add(1, Ordering::Relaxed);
         // The semaphore is never closed, so acquiring cannot fail.
-        let permit = match shared.limit.acquire().await {
+        let permit = match shared.limit.clone().acquire_owned().await {
             Ok(p) => p,
             Err(_) => unreachable!("the in-flight semaphore is never closed"),
         };
@@ -441,8 +447,8 @@ struct Pipeline<'r, 's> {
     details: BTreeMap<String, (kms::DetailPlan, KeyDetails)>,
     alarms_asked: BTreeSet<String>,
     alarms: BTreeMap<String, Fact<AlarmFacts>>,
-    /// Regions whose aliases were asked for (once each, when the first key
-    /// there is found: alongside its details, off the critical path).
+    /// Regions whose aliases were asked for (once each: with the first key
+    /// asked for there, or up front in a targeted run).
     aliases_asked: BTreeSet<String>,
     aliases: BTreeMap<String, Vec<String>>,
     gaps: Vec<crate::inventory::Gap>,
@@ -489,6 +495,14 @@ where
     fn read_key(&mut self, region: &str, reference: &str, cluster_account: Option<&str>) {
         if !self.run.shared.first_ask((region.to_string(), reference.to_string())) {
             return;
+        }
+        // The Region's aliases with its first key, queued ahead of the key's
+        // reads: asked for only after a DescribeKey returned, they would
+        // queue behind the other keys' reads and end the run a round trip late.
+        let key_region = Arn::parse(reference).map_or(region, |a| a.region).to_string();
+        if self.aliases_asked.insert(key_region.clone()) {
+            let run = self.run;
+            self.push(async move { Done::Aliases(kms::list_aliases(run, &key_region).await) });
         }
         let (run, r, k) = (self.run, region.to_string(), reference.to_string());
         self.push(async move { Done::Key(Box::new(kms::describe_one(run, r, k).await)) });
@@ -640,7 +654,7 @@ pub async fn collect_units(
         units.iter().filter_map(|u| Some((u.account.clone()?, *u.clients.as_ref().ok()?))).collect();
     let regions: BTreeSet<&String> = units.iter().flat_map(|u| &u.regions).collect();
     let progress = Progress::new(options.progress, units.len(), regions.len());
-    let shared = Shared::with_progress(options.concurrency, owners, readable, progress);
+    let shared = Shared::with_progress(options.concurrency, options.limit.clone(), owners, readable, progress);
     let shared = &shared;
     let results = futures_util::future::join_all(units.iter().map(|u| async move {
         let Ok(clients) = &u.clients else { return None };

@@ -11,8 +11,18 @@ where the critical round trips are those that must follow one another
 (DescribeClusters, then the key reads: 2 for a targeted run whose cluster
 key is a key ARN; ListClusters, DescribeClusters, the key reads for a
 fleet), and requests / concurrency is how many full waves of requests the
-in-flight limit allows. Offline cases time `check --inventory` on generated
-inventories and read the peak RSS (VmHWM) of the process.
+in-flight limit allows; in the TLS cases (the proxy speaks HTTPS and
+answers each new connection's handshake HANDSHAKE_MS late) one handshake is
+added, the first connection's, which nothing can avoid. Each live case also
+reports the bound with the round trip the requests were observed to take
+(RTT plus the emulator's own time, from the proxy's log):
+
+    max(critical round trips x observed round trip [+ handshake],
+        sum of request times / concurrency)
+
+the second term being the time if every place under the limit were busy
+all the time. Offline cases time `check --inventory` on generated
+inventories and read the peak RSS (ru_maxrss, the VmHWM) of the process.
 
 Usage: bench.py ENDPOINT_URL BINARY
 """
@@ -32,6 +42,8 @@ from key_policies import fargate_policy  # noqa: E402
 
 ACCOUNT = "123456789012"
 RTT_MS = 50
+# TCP and TLS 1.3 set-up of a new connection: two round trips.
+HANDSHAKE_MS = 2 * RTT_MS
 RUNS = 5
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -68,41 +80,103 @@ def seed_targeted(endpoint, region):
     ecs.create_service(cluster="target", serviceName="api", taskDefinition="app", desiredCount=1, launchType="FARGATE")
 
 
+def test_ca(directory):
+    """A throw-away CA and a certificate it signed for localhost and 127.0.0.1:
+    (ca, cert, key) paths. (webpki does not accept a self-signed end-entity
+    certificate as its own root, hence the two.)"""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def certificate(subject, key, issuer, issuer_key, extensions):
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=1)))
+        for ext, critical in extensions:
+            builder = builder.add_extension(ext, critical)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench test CA")])
+    ca = certificate(ca_name, ca_key, ca_name, ca_key, [(x509.BasicConstraints(ca=True, path_length=0), True)])
+    leaf = certificate(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]), key, ca_name, ca_key,
+        [(x509.BasicConstraints(ca=False, path_length=None), True),
+         (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+         (x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+          False)])
+    paths = [os.path.join(directory, n) for n in ("ca.crt", "proxy.crt", "proxy.key")]
+    for path, data in zip(paths, [ca.public_bytes(serialization.Encoding.PEM), leaf.public_bytes(serialization.Encoding.PEM),
+                                  key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                    serialization.NoEncryption())]):
+        with open(path, "wb") as f:
+            f.write(data)
+    return paths
+
+
 class Proxy:
-    def __init__(self, endpoint):
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "proxy.py"), endpoint, "--delay-ms", str(RTT_MS)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.url = "http://127.0.0.1:" + self.proc.stdout.readline().split()[1]
+    """The latency-adding proxy. With `handshake_ms`, it speaks HTTPS and
+    answers each new connection's TLS handshake that much late, and the tool
+    reaches ECS (and STS) at 127.0.0.1 and KMS at localhost: two endpoints,
+    two connection pools, as ecs.REGION.amazonaws.com and kms.REGION.amazonaws.com are."""
+
+    def __init__(self, endpoint, handshake_ms=0):
+        cmd = [sys.executable, os.path.join(HERE, "proxy.py"), endpoint, "--delay-ms", str(RTT_MS)]
+        self.tmp, self.cert = None, None
+        if handshake_ms:
+            self.tmp = tempfile.TemporaryDirectory()
+            self.cert, cert, key = test_ca(self.tmp.name)
+            cmd += ["--tls-cert", cert, "--tls-key", key, "--connect-delay-ms", str(handshake_ms)]
+        self.handshake_ms = handshake_ms
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        port = self.proc.stdout.readline().split()[1]
+        self.url = ("https" if handshake_ms else "http") + "://127.0.0.1:" + port
+
+    def env(self, region):
+        """The tool's environment: endpoints through the proxy."""
+        env = dict(os.environ, AWS_REGION=region)
+        if not self.cert:
+            return dict(env, AWS_ENDPOINT_URL=self.url)
+        env.pop("AWS_ENDPOINT_URL", None)
+        # The test CA is the only one trusted (rustls-native-certs reads SSL_CERT_FILE).
+        return dict(env, SSL_CERT_FILE=self.cert, AWS_ENDPOINT_URL_ECS=self.url, AWS_ENDPOINT_URL_STS=self.url,
+                    AWS_ENDPOINT_URL_KMS=self.url.replace("127.0.0.1", "localhost"))
 
     def control(self, path, method="GET"):
+        import ssl
         import urllib.request
-        with urllib.request.urlopen(urllib.request.Request(self.url + path, method=method, data=b"" if method == "POST" else None)) as r:
+        context = ssl.create_default_context(cafile=self.cert) if self.cert else None
+        request = urllib.request.Request(self.url + path, method=method, data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(request, context=context) as r:
             return json.loads(r.read() or b"{}")
 
     def close(self):
         self.proc.stdin.close()
         self.proc.wait()
+        if self.tmp:
+            self.tmp.cleanup()
 
 
 def timed(cmd, env):
+    """(seconds, exit code, peak RSS in MB) of one run. wait4 returns the
+    child's peak RSS (ru_maxrss, the VmHWM) the moment it exits: no polling,
+    which would add up to its interval to every time."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            with open(f"/proc/{proc.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        peak = max(peak, int(line.split()[1]))
-        except OSError:
-            pass
-        time.sleep(0.005)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    return elapsed, proc.returncode, peak / 1024
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, proc.returncode, usage.ru_maxrss / 1024
 
 
 def live(binary, proxy, region, args, bound_rtts, concurrency=32):
-    env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url, AWS_REGION=region)
+    env = proxy.env(region)
+    handshake = proxy.handshake_ms / 1000
     cmd = [binary, "check", "--format", "json", "--concurrency", str(concurrency), *args]
     times, peaks = [], []
     for _ in range(RUNS):
@@ -115,10 +189,20 @@ def live(binary, proxy, region, args, bound_rtts, concurrency=32):
         peaks.append(stats["max_in_flight"])
     requests = stats["requests"]
     waves = -(-requests // concurrency)
-    bound = max(bound_rtts, waves) * RTT_MS / 1000
+    bound = max(bound_rtts, waves) * RTT_MS / 1000 + handshake
     med = statistics.median(times)
+    # The same bound with the round trip each request was observed to take
+    # (RTT plus the emulator's own time, queueing included), from the last
+    # run's log: the critical round trips one after the other, or every
+    # place under the limit busy all the time (Little's law), whichever is
+    # larger.
+    spans = [end - start for _, start, end in stats["log"]]
+    observed_rt = statistics.median(spans)
+    observed = max(bound_rtts * observed_rt + handshake, sum(spans) / concurrency)
     return {"median_s": round(med, 3), "bound_s": round(bound, 3), "ratio": round(med / bound, 2),
-            "requests": requests, "max_in_flight": max(peaks), "concurrency": concurrency}
+            "observed_rt_ms": round(observed_rt * 1000, 1), "observed_bound_s": round(observed, 3),
+            "observed_ratio": round(med / observed, 2), "requests": requests,
+            "connections": stats.get("connections"), "max_in_flight": max(peaks), "concurrency": concurrency}
 
 
 def offline_inventory(clusters, keys, path):
@@ -178,10 +262,16 @@ def main(endpoint, binary):
     seed_fleet(endpoint, "eu-west-1", 200, 20)
     seed_fleet(endpoint, "eu-central-1", 1000, 100)
     proxy = Proxy(endpoint)
+    tls = Proxy(endpoint, handshake_ms=HANDSHAKE_MS)
     results = {
         # DescribeClusters and DescribeServices, then the key's four reads alongside each other.
         "targeted --cluster C --service S": live(binary, proxy, "us-west-2", ["--cluster", "target", "--service", "api"], 2),
         "targeted --cluster C": live(binary, proxy, "us-west-2", ["--cluster", "target"], 2),
+        # The same over TLS, each new connection's handshake answered HANDSHAKE_MS late.
+        "targeted --cluster C --service S, TLS": live(
+            binary, tls, "us-west-2", ["--cluster", "target", "--service", "api"], 2),
+        "targeted --cluster C, TLS": live(binary, tls, "us-west-2", ["--cluster", "target"], 2),
+        "fleet 200 clusters / 20 keys, TLS": live(binary, tls, "eu-west-1", [], 3),
         # ListClusters, DescribeClusters (with ListServices alongside), the key reads.
         "fleet 200 clusters / 20 keys": live(binary, proxy, "eu-west-1", [], 3),
         "fleet 1,000 clusters / 100 keys": live(binary, proxy, "eu-central-1", [], 3),
@@ -195,7 +285,9 @@ def main(endpoint, binary):
         "offline 100,000 clusters": offline(binary, 100_000, 1000),
     }
     proxy.close()
-    print(f"round trip {RTT_MS} ms added by the proxy; {RUNS} runs each (median)")
+    tls.close()
+    print(f"round trip {RTT_MS} ms added by the proxy ({HANDSHAKE_MS} ms more per new connection in the TLS cases); "
+          f"{RUNS} runs each (median)")
     for name, r in results.items():
         print(f"  {name}: {json.dumps(r)}")
     ratio = results["offline 100,000 clusters"]["median_s"] / max(results["offline 10,000 clusters"]["median_s"], 1e-9)
