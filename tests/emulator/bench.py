@@ -22,7 +22,7 @@ reports the bound with the round trip the requests were observed to take
 
 the second term being the time if every place under the limit were busy
 all the time. Offline cases time `check --inventory` on generated
-inventories and read the peak RSS (ru_maxrss, the VmHWM) of the process.
+inventories and read the peak RSS of the process (GNU time's %M).
 
 Usage: bench.py ENDPOINT_URL BINARY
 """
@@ -163,15 +163,37 @@ class Proxy:
 
 
 def timed(cmd, env):
-    """(seconds, exit code, peak RSS in MB) of one run. wait4 returns the
-    child's peak RSS (ru_maxrss, the VmHWM) the moment it exits: no polling,
-    which would add up to its interval to every time."""
+    """(seconds, exit code) of one run, by wait4: no polling, which would add
+    up to its interval to every time."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status, _ = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, proc.returncode, usage.ru_maxrss / 1024
+    return elapsed, proc.returncode
+
+
+def peak_rss_mb(cmd, env):
+    """Peak RSS of one run in MiB. Not wait4's ru_maxrss: the kernel keeps
+    across exec the peak of the forked copy of this (large) Python process.
+    GNU time's child is forked from GNU time, so its %M is the tool's own;
+    without GNU time, /proc/PID/status VmHWM is polled (it may miss a peak
+    in the last interval before exit)."""
+    if os.path.exists("/usr/bin/time"):
+        with tempfile.NamedTemporaryFile("r") as out:
+            subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name, *cmd], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            return int(out.read().split()[-1]) / 1024
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            with open(f"/proc/{proc.pid}/status") as f:
+                peak = max([peak] + [int(line.split()[1]) for line in f if line.startswith("VmHWM:")])
+        except OSError:
+            pass
+        time.sleep(0.001)
+    return peak / 1024
 
 
 def live(binary, proxy, region, args, bound_rtts, concurrency=32):
@@ -181,7 +203,7 @@ def live(binary, proxy, region, args, bound_rtts, concurrency=32):
     times, peaks = [], []
     for _ in range(RUNS):
         proxy.control("/__reset", "POST")
-        elapsed, code, _ = timed(cmd, env)
+        elapsed, code = timed(cmd, env)
         if code not in (0, 1):
             sys.exit(f"{cmd}: exit {code}")
         stats = proxy.control("/__stats")
@@ -232,8 +254,10 @@ def offline(binary, clusters, keys):
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "inv.json")
         offline_inventory(clusters, keys, path)
-        runs = [timed([binary, "check", "--format", "json", "--inventory", path], dict(os.environ)) for _ in range(3)]
-    return {"median_s": round(statistics.median(r[0] for r in runs), 3), "peak_rss_mb": round(max(r[2] for r in runs), 1)}
+        cmd = [binary, "check", "--format", "json", "--inventory", path]
+        times = [timed(cmd, dict(os.environ))[0] for _ in range(3)]
+        peak = peak_rss_mb(cmd, dict(os.environ))
+    return {"median_s": round(statistics.median(times), 3), "peak_rss_mb": round(peak, 1)}
 
 
 def seed_org(endpoint, accounts, regions, clusters):
