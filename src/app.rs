@@ -127,7 +127,6 @@ async fn obtain_inventory(
                 options: CollectOptions {
                     concurrency: usize::from(args.aws.concurrency),
                     progress: io::stderr().is_terminal() && verbose == 0,
-                    limit: None,
                 },
             };
             let inv = collect::live::collect_live(&request).await?;

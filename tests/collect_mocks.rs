@@ -614,7 +614,8 @@ async fn targeted_service_run_makes_only_the_calls_it_needs() {
     assert!(exec.skipped.as_deref().unwrap().contains("does not enable ECS Exec"), "{exec:?}");
     let total: u64 = inv.api_calls.values().sum();
     // DescribeClusters 1 + DescribeServices 1 + 2 keys x (DescribeKey, GetKeyPolicy, ListGrants,
-    // GetKeyRotationStatus) + ListAliases once for the Region.
+    // GetKeyRotationStatus) + ListAliases once for the Region (mocked clients open no
+    // connections, so none are opened ahead of need).
     assert_eq!(total, 11, "{:?}", inv.api_calls);
     assert_eq!(inv.api_calls["kms:ListAliases"], 1, "{:?}", inv.api_calls);
 }

@@ -37,6 +37,40 @@ pub async fn list_aliases(run: &Run<'_>, region: &str) -> Option<Vec<(String, St
     Some(out)
 }
 
+/// Connections to a KMS endpoint worth having open when a key's reads go
+/// out: its four reads at once.
+const KEY_READS: usize = 4;
+
+/// Opens KMS connections in `region` ahead of need, so that the key reads
+/// that follow the first round trip do not each wait for a TCP and TLS
+/// handshake after DescribeClusters returns: up to three more, beside the
+/// Region's ListAliases, each by a ListAliases of one entry (a read the
+/// tool already makes and needs permission for; its answer is dropped).
+/// Only places free right now are used, so no real request waits for a
+/// warming one; in a busy fleet run there are none, and nothing is sent.
+/// Only over TLS: on a plain-HTTP endpoint (a local emulator or proxy) a
+/// new connection costs no handshake, and the calls would buy nothing.
+pub async fn warm(run: &Run<'_>, region: &str) {
+    if !run.clients.warm_kms() {
+        return;
+    }
+    let slots: Vec<_> = std::iter::from_fn(|| run.spare_call("kms:ListAliases", region)).take(KEY_READS - 1).collect();
+    if slots.is_empty() {
+        return;
+    }
+    tracing::debug!(region, connections = slots.len(), "opening KMS connections ahead of the key reads");
+    let client = run.clients.kms(region);
+    futures_util::future::join_all(slots.into_iter().map(|slot| {
+        let request = client.list_aliases().limit(1).send();
+        async move {
+            // Whatever the answer (a denial included), the connection is open.
+            let _ = request.await;
+            drop(slot);
+        }
+    }))
+    .await;
+}
+
 /// DescribeKey for one reference, in its Region.
 pub async fn describe_one(run: &Run<'_>, region: String, reference: String) -> KeyRecord {
     let describe = describe(run, &region, &reference).await;

@@ -5,7 +5,6 @@
 //! touches the SDK happens here.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::default_provider::credentials::DefaultCredentialsChain;
@@ -14,7 +13,6 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use futures_util::StreamExt;
-use tokio::sync::Semaphore;
 
 use super::{Clients, CollectOptions, Scope, SdkClients, Unit, collect, collect_units, org};
 use crate::error::AppError;
@@ -81,13 +79,9 @@ pub async fn collect_live(args: &LiveRequest) -> Result<Inventory, AppError> {
         ..args.conn.clone()
     };
     let config = sdk_config(&aws).await?;
-    // One connection pool for every client of the run, whose connection
-    // warming takes its places under the run's one in-flight limit.
-    let mut options = args.options.clone();
-    let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let pool = super::http::Pool::new(limit.clone(), options.concurrency);
-    options.limit = Some(limit);
-    let config = config.to_builder().http_client(pool.client()).build();
+    // One connection pool for every client of the run.
+    let config = config.to_builder().http_client(super::http::shared_client()).build();
+    let options = args.options.clone();
     let default_regions = if all_regions { Vec::new() } else { regions(&aws, &config)? };
     let scope = Scope {
         regions: default_regions.clone(),

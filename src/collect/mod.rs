@@ -57,15 +57,11 @@ pub struct CollectOptions {
     pub concurrency: usize,
     /// Show a progress line on stderr (only ever drawn when stderr is a terminal).
     pub progress: bool,
-    /// The in-flight limit, when something besides the collector takes
-    /// places under it (the connection warming of [`http::Pool`]); else the
-    /// collector makes one of `concurrency` places.
-    pub limit: Option<Arc<Semaphore>>,
 }
 
 impl Default for CollectOptions {
     fn default() -> Self {
-        Self { concurrency: 32, progress: false, limit: None }
+        Self { concurrency: 32, progress: false }
     }
 }
 
@@ -137,6 +133,11 @@ pub trait Clients: Send + Sync {
     fn throttled(&self) -> u64 {
         0
     }
+    /// Whether KMS connections are worth opening ahead of need
+    /// (`kms::warm`): only where a new one costs a TLS handshake.
+    fn warm_kms(&self) -> bool {
+        false
+    }
 }
 
 /// Real clients from one shared SDK configuration, one per service and Region.
@@ -145,12 +146,30 @@ pub struct SdkClients {
     ecs: Mutex<HashMap<String, aws_sdk_ecs::Client>>,
     kms: Mutex<HashMap<String, aws_sdk_kms::Client>>,
     throttles: ThrottleCounter,
+    kms_over_tls: bool,
 }
 
 impl SdkClients {
     pub fn new(config: SdkConfig) -> Self {
-        Self { config, ecs: Mutex::default(), kms: Mutex::default(), throttles: ThrottleCounter::default() }
+        let kms_over_tls = over_tls(&config, "AWS_ENDPOINT_URL_KMS");
+        Self {
+            config,
+            ecs: Mutex::default(),
+            kms: Mutex::default(),
+            throttles: ThrottleCounter::default(),
+            kms_over_tls,
+        }
     }
+}
+
+/// Whether a service's endpoint is reached over TLS: AWS's own endpoints
+/// always are; an endpoint URL configured for the service (`service_env`)
+/// or for all of them may be plain HTTP, as a local emulator or proxy is,
+/// where a new connection costs no handshake worth hiding.
+fn over_tls(config: &SdkConfig, service_env: &str) -> bool {
+    let configured =
+        std::env::var(service_env).ok().filter(|u| !u.is_empty()).or_else(|| config.endpoint_url().map(str::to_string));
+    configured.is_none_or(|url| url.to_ascii_lowercase().starts_with("https://"))
 }
 
 /// One cached client per Region (`make` builds it from the shared config),
@@ -199,6 +218,10 @@ impl Clients for SdkClients {
 
     fn throttled(&self) -> u64 {
         self.throttles.0.load(Ordering::Relaxed)
+    }
+
+    fn warm_kms(&self) -> bool {
+        self.kms_over_tls
     }
 }
 
@@ -260,18 +283,17 @@ pub(crate) struct Shared<'a> {
 
 impl<'a> Shared<'a> {
     fn new(concurrency: usize, owners: BTreeMap<String, &'a dyn Clients>, clients: Vec<&'a dyn Clients>) -> Self {
-        Self::with_progress(concurrency, None, owners, clients, Progress::new(false, 0, 0))
+        Self::with_progress(concurrency, owners, clients, Progress::new(false, 0, 0))
     }
 
     fn with_progress(
         concurrency: usize,
-        limit: Option<Arc<Semaphore>>,
         owners: BTreeMap<String, &'a dyn Clients>,
         clients: Vec<&'a dyn Clients>,
         progress: Progress,
     ) -> Self {
         Shared {
-            limit: limit.unwrap_or_else(|| Arc::new(Semaphore::new(concurrency.max(1)))),
+            limit: Arc::new(Semaphore::new(concurrency.max(1))),
             concurrency: concurrency.max(1),
             calls: Mutex::default(),
             in_flight: AtomicUsize::new(0),
@@ -366,9 +388,38 @@ impl<'a> Run<'a> {
             Ok(p) => p,
             Err(_) => unreachable!("the in-flight semaphore is never closed"),
         };
-        let now = shared.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
-        shared.peak.fetch_max(now, Ordering::Relaxed);
+        self.hold(permit)
+    }
+
+    /// A place taken: counted in flight.
+    fn hold(&self, permit: OwnedSemaphorePermit) -> Slot<'_> {
+        let now = self.shared.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.shared.peak.fetch_max(now, Ordering::Relaxed);
         Slot { _permit: permit, run: self }
+    }
+
+    /// A place free right now, if any (and within this account's fair
+    /// share), without waiting: for requests that are only worth sending
+    /// when they delay nothing (the connection warming of `kms::warm`).
+    /// Requests already waiting hold the queue: a released place goes to
+    /// them, never here.
+    fn spare_slot(&self) -> Option<Slot<'_>> {
+        let shared = self.shared;
+        let share = shared.concurrency.div_ceil(shared.active.load(Ordering::Relaxed).max(1));
+        if self.mine.load(Ordering::Relaxed) >= share {
+            return None;
+        }
+        let permit = shared.limit.clone().try_acquire_owned().ok()?;
+        self.mine.fetch_add(1, Ordering::Relaxed);
+        Some(self.hold(permit))
+    }
+
+    /// Takes a spare place for one request of `operation`, counted; `None`
+    /// when no place is free.
+    pub(crate) fn spare_call(&self, operation: &str, resource: &str) -> Option<Slot<'_>> {
+        let slot = self.spare_slot()?;
+        self.count(operation, resource);
+        Some(slot)
     }
 
     /// Counts one request of `operation` (and logs it at debug level).
@@ -421,11 +472,18 @@ enum Done {
     Identity(Option<crate::report::Identity>),
     Listed(String, Result<Vec<String>, crate::inventory::Gap>),
     Described(Vec<Cluster>),
-    Services { region: String, cluster: String, fact: Fact<Vec<Service>>, missing: Vec<MissingService> },
+    Services {
+        region: String,
+        cluster: String,
+        fact: Fact<Vec<Service>>,
+        missing: Vec<MissingService>,
+    },
     Key(Box<KeyRecord>),
     Details(Box<(kms::DetailPlan, KeyDetails)>),
     Alarms(String, Fact<AlarmFacts>),
     Aliases(Option<Vec<(String, String)>>),
+    /// Connections opened ahead of need (`kms::warm`): nothing to keep.
+    Warmed,
 }
 
 /// What reading one cluster's services gave.
@@ -654,7 +712,7 @@ pub async fn collect_units(
         units.iter().filter_map(|u| Some((u.account.clone()?, *u.clients.as_ref().ok()?))).collect();
     let regions: BTreeSet<&String> = units.iter().flat_map(|u| &u.regions).collect();
     let progress = Progress::new(options.progress, units.len(), regions.len());
-    let shared = Shared::with_progress(options.concurrency, options.limit.clone(), owners, readable, progress);
+    let shared = Shared::with_progress(options.concurrency, owners, readable, progress);
     let shared = &shared;
     let results = futures_util::future::join_all(units.iter().map(|u| async move {
         let Ok(clients) = &u.clients else { return None };
@@ -838,6 +896,7 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
                 p.push(async move { Done::Aliases(kms::list_aliases(run, &region).await) });
             }
         }
+        let regions: Vec<String> = targets.keys().cloned().collect();
         for (region, mut refs) in targets {
             let mut seen = BTreeSet::new();
             refs.retain(|r| seen.insert(r.clone()));
@@ -845,6 +904,15 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
             for r in &refs {
                 p.read_services(&region, r);
             }
+        }
+        // Last, so that every request above has taken its place first: the
+        // KMS connections the key reads will need, opened during this round
+        // trip with what places are left.
+        for region in regions {
+            p.push(async move {
+                kms::warm(run, &region).await;
+                Done::Warmed
+            });
         }
     }
     while let Some(done) = p.work.next().await {
@@ -894,6 +962,7 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
             Done::Alarms(region, facts) => {
                 p.alarms.insert(region, facts);
             }
+            Done::Warmed => {}
             Done::Aliases(listed) => {
                 for (key, alias) in listed.into_iter().flatten() {
                     p.aliases.entry(key).or_default().push(alias);

@@ -132,19 +132,51 @@ pub fn fargate_policy(clusters: &[&str]) -> String {
 /// counting, an operation log, failure injection. Stops with this process.
 pub struct Proxy {
     pub endpoint: String,
+    /// With TLS: the test CA to trust (`SSL_CERT_FILE`).
+    pub ca: Option<PathBuf>,
     port: u16,
     _child: Child,
+    _certs: Option<tempfile::TempDir>,
 }
 
 impl Proxy {
     /// Starts a proxy that adds `delay_ms` of round-trip time.
     pub fn start(delay_ms: u32) -> Proxy {
+        Self::spawn(delay_ms, None)
+    }
+
+    /// Starts a proxy that adds `delay_ms` of round-trip time and speaks
+    /// HTTPS (a throw-away CA from tests/emulator/test_ca.py), answering
+    /// each new connection's handshake `handshake_ms` late. Its control
+    /// requests stay plain HTTP.
+    pub fn start_tls(delay_ms: u32, handshake_ms: u32) -> Proxy {
+        Self::spawn(delay_ms, Some(handshake_ms))
+    }
+
+    fn spawn(delay_ms: u32, handshake_ms: Option<u32>) -> Proxy {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let mut child = Command::new(python())
-            .arg(root.join("tests/emulator/proxy.py"))
+        let mut cmd = Command::new(python());
+        cmd.arg(root.join("tests/emulator/proxy.py"))
             .arg(&emulator().endpoint)
             .arg("--delay-ms")
-            .arg(delay_ms.to_string())
+            .arg(delay_ms.to_string());
+        let mut certs = None;
+        let mut ca = None;
+        if let Some(handshake_ms) = handshake_ms {
+            let dir = tempfile::tempdir().unwrap();
+            let out = Command::new(python())
+                .arg(root.join("tests/emulator/test_ca.py"))
+                .arg(dir.path())
+                .output()
+                .expect("run tests/emulator/test_ca.py");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let paths: Vec<PathBuf> = String::from_utf8(out.stdout).unwrap().lines().map(PathBuf::from).collect();
+            cmd.arg("--tls-cert").arg(&paths[1]).arg("--tls-key").arg(&paths[2]);
+            cmd.arg("--connect-delay-ms").arg(handshake_ms.to_string());
+            ca = Some(paths[0].clone());
+            certs = Some(dir);
+        }
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -153,7 +185,8 @@ impl Proxy {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read proxy port");
         let port: u16 = line.strip_prefix("READY ").and_then(|p| p.trim().parse().ok()).expect("proxy port");
-        Proxy { endpoint: format!("http://127.0.0.1:{port}"), port, _child: child }
+        let scheme = if ca.is_some() { "https" } else { "http" };
+        Proxy { endpoint: format!("{scheme}://127.0.0.1:{port}"), ca, port, _child: child, _certs: certs }
     }
 
     /// One control request to the proxy (plain HTTP/1.1 over a socket).

@@ -38,6 +38,7 @@ import time
 import boto3
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_ca  # noqa: E402
 from key_policies import fargate_policy  # noqa: E402
 
 ACCOUNT = "123456789012"
@@ -80,45 +81,6 @@ def seed_targeted(endpoint, region):
     ecs.create_service(cluster="target", serviceName="api", taskDefinition="app", desiredCount=1, launchType="FARGATE")
 
 
-def test_ca(directory):
-    """A throw-away CA and a certificate it signed for localhost and 127.0.0.1:
-    (ca, cert, key) paths. (webpki does not accept a self-signed end-entity
-    certificate as its own root, hence the two.)"""
-    import datetime
-    import ipaddress
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-
-    def certificate(subject, key, issuer, issuer_key, extensions):
-        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=1)))
-        for ext, critical in extensions:
-            builder = builder.add_extension(ext, critical)
-        return builder.sign(issuer_key, hashes.SHA256())
-
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench test CA")])
-    ca = certificate(ca_name, ca_key, ca_name, ca_key, [(x509.BasicConstraints(ca=True, path_length=0), True)])
-    leaf = certificate(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]), key, ca_name, ca_key,
-        [(x509.BasicConstraints(ca=False, path_length=None), True),
-         (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
-         (x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-          False)])
-    paths = [os.path.join(directory, n) for n in ("ca.crt", "proxy.crt", "proxy.key")]
-    for path, data in zip(paths, [ca.public_bytes(serialization.Encoding.PEM), leaf.public_bytes(serialization.Encoding.PEM),
-                                  key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                    serialization.NoEncryption())]):
-        with open(path, "wb") as f:
-            f.write(data)
-    return paths
-
-
 class Proxy:
     """The latency-adding proxy. With `handshake_ms`, it speaks HTTPS and
     answers each new connection's TLS handshake that much late, and the tool
@@ -130,7 +92,7 @@ class Proxy:
         self.tmp, self.cert = None, None
         if handshake_ms:
             self.tmp = tempfile.TemporaryDirectory()
-            self.cert, cert, key = test_ca(self.tmp.name)
+            self.cert, cert, key = test_ca.make(self.tmp.name)
             cmd += ["--tls-cert", cert, "--tls-key", key, "--connect-delay-ms", str(handshake_ms)]
         self.handshake_ms = handshake_ms
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -15,9 +15,10 @@ Control endpoints (answered by the proxy itself, never forwarded):
 The operation of a request is its X-Amz-Target (JSON protocols) or its
 Action= parameter (query protocols), else its method and path ("GET /"). Times are seconds from the proxy's start.
 
-With --tls-cert FILE --tls-key FILE the proxy speaks HTTPS, and with
---connect-delay-ms N it answers each new connection's TLS handshake N ms
-late: the TCP and TLS set-up a real endpoint costs (on loopback they cost
+With --tls-cert FILE --tls-key FILE the proxy also speaks HTTPS (on the same
+port: a connection that opens with a TLS handshake gets TLS, the control
+requests below may stay plain), and with --connect-delay-ms N it answers
+each new TLS connection's handshake N ms late: the TCP and TLS set-up a real endpoint costs (on loopback they cost
 nothing). The delay sits inside the client's connect, as on a real network,
 so a client that races a new connection against one being returned to its
 pool sees the same race it would see against AWS. GET /__stats says how
@@ -69,7 +70,8 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def setup(self) -> None:
-        if self.tls is not None:
+        # 0x16: a TLS record of type handshake, the ClientHello.
+        if self.tls is not None and self.request.recv(1, socket.MSG_PEEK) == b"\x16":
             # The handshake's answer, late by the set-up time of a real endpoint.
             time.sleep(self.connect_delay)
             self.request = self.tls.wrap_socket(self.request, server_side=True)
