@@ -151,7 +151,7 @@ pub struct SdkClients {
 
 impl SdkClients {
     pub fn new(config: SdkConfig) -> Self {
-        let kms_over_tls = over_tls(&config, "AWS_ENDPOINT_URL_KMS");
+        let kms_over_tls = over_tls(std::env::var("AWS_ENDPOINT_URL_KMS").ok(), config.endpoint_url());
         Self {
             config,
             ecs: Mutex::default(),
@@ -163,12 +163,12 @@ impl SdkClients {
 }
 
 /// Whether a service's endpoint is reached over TLS: AWS's own endpoints
-/// always are; an endpoint URL configured for the service (`service_env`)
-/// or for all of them may be plain HTTP, as a local emulator or proxy is,
-/// where a new connection costs no handshake worth hiding.
-fn over_tls(config: &SdkConfig, service_env: &str) -> bool {
-    let configured =
-        std::env::var(service_env).ok().filter(|u| !u.is_empty()).or_else(|| config.endpoint_url().map(str::to_string));
+/// always are; an endpoint URL configured for the service (`service_url`,
+/// from `AWS_ENDPOINT_URL_<SERVICE>`) or for all of them (`global_url`)
+/// may be plain HTTP, as a local emulator or proxy is, where a new
+/// connection costs no handshake worth hiding.
+fn over_tls(service_url: Option<String>, global_url: Option<&str>) -> bool {
+    let configured = service_url.filter(|u| !u.is_empty()).or_else(|| global_url.map(str::to_string));
     configured.is_none_or(|url| url.to_ascii_lowercase().starts_with("https://"))
 }
 
@@ -400,9 +400,10 @@ impl<'a> Run<'a> {
 
     /// A place free right now, if any (and within this account's fair
     /// share), without waiting: for requests that are only worth sending
-    /// when they delay nothing (the connection warming of `kms::warm`).
-    /// Requests already waiting hold the queue: a released place goes to
-    /// them, never here.
+    /// when they delay nothing (the connection warming of `kms::warm`,
+    /// asked once every request already pushed has tried for its place).
+    /// Requests waiting at the semaphore hold its queue: a place released
+    /// while they wait goes to them, never here.
     fn spare_slot(&self) -> Option<Slot<'_>> {
         let shared = self.shared;
         let share = shared.concurrency.div_ceil(shared.active.load(Ordering::Relaxed).max(1));
@@ -1094,6 +1095,60 @@ pub async fn cluster_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Clients for tests of the limit alone: no request is ever sent.
+    struct Unused;
+
+    impl Clients for Unused {
+        fn ecs(&self, _: &str) -> aws_sdk_ecs::Client {
+            unreachable!("no request in this test")
+        }
+        fn kms(&self, _: &str) -> aws_sdk_kms::Client {
+            unreachable!("no request in this test")
+        }
+        fn cloudtrail(&self, _: &str) -> aws_sdk_cloudtrail::Client {
+            unreachable!("no request in this test")
+        }
+        fn cloudwatch(&self, _: &str) -> aws_sdk_cloudwatch::Client {
+            unreachable!("no request in this test")
+        }
+        fn logs(&self, _: &str) -> aws_sdk_cloudwatchlogs::Client {
+            unreachable!("no request in this test")
+        }
+    }
+
+    #[tokio::test]
+    async fn spare_places_are_only_the_free_ones() {
+        let clients = Unused;
+        let shared = Shared::new(3, BTreeMap::new(), vec![&clients]);
+        let run = Run::new(&clients, &shared, false);
+        let held = run.slot().await;
+        let spare: Vec<_> = std::iter::from_fn(|| run.spare_slot()).take(5).collect();
+        assert_eq!(spare.len(), 2, "what is free, no more");
+        assert!(run.spare_slot().is_none());
+        assert_eq!(shared.peak.load(Ordering::Relaxed), 3, "spare places count in flight");
+        drop(spare);
+        // A request waiting at the semaphore gets the place released, not a spare ask.
+        let other = Run::new(&clients, &shared, false);
+        let (a, b) = (other.slot().await, other.slot().await);
+        let mut waiting = std::pin::pin!(other.slot());
+        assert!(futures_util::poll!(waiting.as_mut()).is_pending());
+        drop(a);
+        assert!(run.spare_slot().is_none(), "the released place is the waiting request's");
+        assert!(futures_util::poll!(waiting.as_mut()).is_ready());
+        drop((held, b));
+    }
+
+    #[test]
+    fn endpoints_over_tls() {
+        assert!(over_tls(None, None), "AWS's own endpoints");
+        assert!(over_tls(None, Some("https://vpce-EXAMPLE.kms.us-east-1.vpce.amazonaws.com")));
+        assert!(!over_tls(None, Some("http://127.0.0.1:5000")), "a local emulator");
+        // The service's own URL wins over the global one, as in the SDK.
+        assert!(!over_tls(Some("http://localhost:4566".into()), Some("https://example.com")));
+        assert!(over_tls(Some("HTTPS://kms.example.com".into()), Some("http://127.0.0.1:5000")));
+        assert!(!over_tls(Some(String::new()), Some("http://127.0.0.1:5000")), "empty is unset");
+    }
     use crate::inventory::Cluster;
 
     #[test]
