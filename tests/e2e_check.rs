@@ -500,6 +500,15 @@ fn over_tls_the_connections_for_the_key_reads_open_during_the_first_round_trip()
     let log = targeted_through(&proxy, "1");
     assert_eq!(count(&log, "ListAliases"), 1, "{log:?}");
     assert_eq!(count(&log, "DescribeKey"), 1, "{log:?}");
+    // Their answers do not matter: refused, the run still passes (aliases are a display aid).
+    proxy.fail(
+        "ListAliases",
+        400,
+        r#"{"__type":"AccessDeniedException","message":"denied"}"#,
+        "application/x-amz-json-1.1",
+    );
+    let log = targeted_through(&proxy, "32");
+    assert_eq!(count(&log, "ListAliases"), 4, "{log:?}");
 }
 
 #[test]

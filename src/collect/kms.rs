@@ -41,6 +41,9 @@ pub async fn list_aliases(run: &Run<'_>, region: &str) -> Option<Vec<(String, St
 /// out: its four reads at once.
 const KEY_READS: usize = 4;
 
+/// How long a connection-opening read may take before it is given up.
+const WARM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Opens KMS connections in `region` ahead of need, so that the key reads
 /// that follow the first round trip do not each wait for a TCP and TLS
 /// handshake after DescribeClusters returns: up to three more, beside the
@@ -60,8 +63,13 @@ pub async fn warm(run: &Run<'_>, region: &str) {
     }
     tracing::debug!(region, connections = slots.len(), "opening KMS connections ahead of the key reads");
     let client = run.clients.kms(region);
+    // Tried once, briefly: the run waits for these, and a connection that
+    // is slow to open is no help.
+    let once = aws_sdk_kms::config::Builder::default()
+        .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled())
+        .timeout_config(aws_sdk_kms::config::timeout::TimeoutConfig::builder().operation_timeout(WARM_TIMEOUT).build());
     futures_util::future::join_all(slots.into_iter().map(|slot| {
-        let request = client.list_aliases().limit(1).send();
+        let request = client.list_aliases().limit(1).customize().config_override(once.clone()).send();
         async move {
             // Whatever the answer (a denial included), the connection is open.
             let _ = request.await;
