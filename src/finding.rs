@@ -152,16 +152,13 @@ impl Finding {
         verdict: Verdict,
         message: impl Into<Cow<'static, str>>,
     ) -> Self {
-        Self {
-            check,
-            severity,
-            verdict,
-            usage: None,
-            key: None,
-            service: None,
-            message: message.into(),
-            remediation: None,
+        let mut message = message.into();
+        // A formatted message grows by doubling: the slack, kept for every
+        // cluster of a large estate, is given back.
+        if let Cow::Owned(text) = &mut message {
+            text.shrink_to_fit();
         }
+        Self { check, severity, verdict, usage: None, key: None, service: None, message, remediation: None }
     }
 
     pub fn with_usage(mut self, usage: KeyRole, key: Option<&str>) -> Self {
