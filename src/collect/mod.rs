@@ -17,12 +17,12 @@ pub mod org;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 
 use aws_config::SdkConfig;
 use jiff::Timestamp;
@@ -263,7 +263,7 @@ pub(crate) struct Shared<'a> {
     /// The only limit on requests in flight: a place is taken around each
     /// single SDK request (a page counts as one), never around a group, so
     /// `--concurrency N` means at most N requests in flight.
-    limit: Arc<Semaphore>,
+    limit: Semaphore,
     concurrency: usize,
     calls: Mutex<BTreeMap<String, u64>>,
     in_flight: AtomicUsize,
@@ -293,7 +293,7 @@ impl<'a> Shared<'a> {
         progress: Progress,
     ) -> Self {
         Shared {
-            limit: Arc::new(Semaphore::new(concurrency.max(1))),
+            limit: Semaphore::new(concurrency.max(1)),
             concurrency: concurrency.max(1),
             calls: Mutex::default(),
             in_flight: AtomicUsize::new(0),
@@ -352,7 +352,7 @@ pub(crate) struct Run<'a> {
 
 /// A place under the in-flight limit, held while one request is in flight.
 pub(crate) struct Slot<'r> {
-    _permit: OwnedSemaphorePermit,
+    _permit: SemaphorePermit<'r>,
     run: &'r Run<'r>,
 }
 
@@ -384,7 +384,7 @@ impl<'a> Run<'a> {
         }
         self.mine.fetch_add(1, Ordering::Relaxed);
         // The semaphore is never closed, so acquiring cannot fail.
-        let permit = match shared.limit.clone().acquire_owned().await {
+        let permit = match shared.limit.acquire().await {
             Ok(p) => p,
             Err(_) => unreachable!("the in-flight semaphore is never closed"),
         };
@@ -392,7 +392,7 @@ impl<'a> Run<'a> {
     }
 
     /// A place taken: counted in flight.
-    fn hold(&self, permit: OwnedSemaphorePermit) -> Slot<'_> {
+    fn hold(&self, permit: SemaphorePermit<'a>) -> Slot<'_> {
         let now = self.shared.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         self.shared.peak.fetch_max(now, Ordering::Relaxed);
         Slot { _permit: permit, run: self }
@@ -410,7 +410,7 @@ impl<'a> Run<'a> {
         if self.mine.load(Ordering::Relaxed) >= share {
             return None;
         }
-        let permit = shared.limit.clone().try_acquire_owned().ok()?;
+        let permit = shared.limit.try_acquire().ok()?;
         self.mine.fetch_add(1, Ordering::Relaxed);
         Some(self.hold(permit))
     }
