@@ -757,6 +757,19 @@ mod lookup {
     }
 
     #[tokio::test]
+    async fn a_repeated_token_ends_the_lookup_as_a_gap() {
+        // A misbehaving endpoint naming the same next page forever: asked
+        // once more, then a gap, never an endless loop.
+        let page = || LookupEventsOutput::builder().set_events(Some(seed_events())).next_token("again").build();
+        let rule = mock!(aws_sdk_cloudtrail::Client::lookup_events).sequence().output(page).output(page).build();
+        let m = with_cloudtrail(&[&rule]);
+        let (start, end) = window();
+        let lookup = lookup_kms_events(&m, "us-west-2", start, end, Duration::ZERO, &mut |_| {}).await;
+        assert_eq!(rule.num_calls(), 2);
+        assert_eq!(lookup.gap.as_ref().map(|g| g.code.as_str()), Some("IncompleteListing"), "{:?}", lookup.gap);
+    }
+
+    #[tokio::test]
     async fn denied_lookup_is_a_gap() {
         let rule = mock!(aws_sdk_cloudtrail::Client::lookup_events)
             .sequence()
@@ -818,4 +831,57 @@ async fn a_service_requested_but_not_returned_is_unknown() {
     assert_eq!(gap.code, "NotReturned");
     let r = report(&inv);
     assert_eq!((r.verdict, r.exit_code), (Verdict::Unknown, 2));
+}
+
+// A misbehaving endpoint that repeats a page token: the SDK's paginators stop
+// there without an error, which would read as the whole list (a service, a
+// grant or a cluster left out). Each listing must say it did not end.
+
+fn incomplete<T: std::fmt::Debug>(fact: &Fact<T>) -> bool {
+    matches!(fact, Fact::Unreadable { gap } if gap.code == "IncompleteListing")
+}
+
+#[tokio::test]
+async fn services_listing_that_repeats_its_token_is_unknown_not_short() {
+    let pages = mock!(aws_sdk_ecs::Client::list_services).then_output(|| {
+        ListServicesOutput::builder()
+            .service_arns("arn:aws:ecs:us-east-1:123456789012:service/prod/api")
+            .next_token("again")
+            .build()
+    });
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", None)]), &pages], &[]);
+    let inv = run(&m, &["prod"]).await;
+    assert!(incomplete(inv.clusters[0].services.as_ref().unwrap()), "{:?}", inv.clusters[0].services);
+    assert_eq!(pages.num_calls(), 2, "the repeated token is not followed forever");
+    assert_eq!(report(&inv).clusters[0].verdict, Verdict::Unknown);
+}
+
+#[tokio::test]
+async fn grants_listing_truncated_without_a_marker_is_unknown_not_short() {
+    let grants =
+        mock!(aws_sdk_kms::Client::list_grants).then_output(|| ListGrantsOutput::builder().truncated(true).build());
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&grants, &describe_key_by_arn()]);
+    let inv = run(&m, &["prod"]).await;
+    assert!(incomplete(&inv.key_details[KEY].grants), "{:?}", inv.key_details[KEY].grants);
+}
+
+#[tokio::test]
+async fn clusters_listing_that_repeats_its_token_is_a_scope_gap() {
+    let pages = mock!(aws_sdk_ecs::Client::list_clusters).then_output(|| {
+        ListClustersOutput::builder()
+            .cluster_arns("arn:aws:ecs:us-east-1:123456789012:cluster/a")
+            .next_token("again")
+            .build()
+    });
+    let describe = mock!(aws_sdk_ecs::Client::describe_clusters)
+        .then_output(|| DescribeClustersOutput::builder().clusters(cluster("a", None)).build());
+    let m = mocks(&[&pages, &describe], &[]);
+    let inv = run(&m, &[]).await;
+    assert!(
+        inv.gaps.iter().any(|g| g.operation == "ecs:ListClusters" && g.code == "IncompleteListing"),
+        "{:?}",
+        inv.gaps
+    );
+    assert_eq!(pages.num_calls(), 2);
+    assert_eq!(report(&inv).verdict, Verdict::Unknown, "clusters were left out: never a pass");
 }

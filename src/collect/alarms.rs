@@ -2,7 +2,7 @@
 //! CloudWatch Logs (DescribeTrails), the metric filters (DescribeMetricFilters)
 //! and the metric alarms (DescribeAlarms), all pages, per Region.
 
-use super::{Run, gap};
+use super::{Run, gap, names_next, unfinished};
 use crate::inventory::{AlarmFacts, Fact, MetricAlarm, MetricFilter};
 
 /// The alarm set-up of one Region.
@@ -28,7 +28,11 @@ pub async fn read(run: &Run<'_>, region: &str) -> Fact<AlarmFacts> {
     }
 
     let mut pages = run.clients.logs(region).describe_metric_filters().into_paginator().send();
+    let mut more = false;
     while let Some(page) = run.page("logs:DescribeMetricFilters", region, pages.next()).await {
+        if let Ok(page) = &page {
+            more = names_next(page.next_token());
+        }
         match page {
             Ok(page) => facts.metric_filters.extend(page.metric_filters().iter().map(|f| {
                 MetricFilter {
@@ -45,9 +49,16 @@ pub async fn read(run: &Run<'_>, region: &str) -> Fact<AlarmFacts> {
             Err(e) => return Fact::Unreadable { gap: gap("logs:DescribeMetricFilters", region, &e) },
         }
     }
+    if more {
+        return Fact::Unreadable { gap: unfinished("logs:DescribeMetricFilters", region) };
+    }
 
     let mut pages = run.clients.cloudwatch(region).describe_alarms().into_paginator().send();
+    let mut more = false;
     while let Some(page) = run.page("cloudwatch:DescribeAlarms", region, pages.next()).await {
+        if let Ok(page) = &page {
+            more = names_next(page.next_token());
+        }
         match page {
             Ok(page) => facts.alarms.extend(page.metric_alarms().iter().map(|a| MetricAlarm {
                 name: a.alarm_name().unwrap_or_default().to_string(),
@@ -58,6 +69,9 @@ pub async fn read(run: &Run<'_>, region: &str) -> Fact<AlarmFacts> {
             })),
             Err(e) => return Fact::Unreadable { gap: gap("cloudwatch:DescribeAlarms", region, &e) },
         }
+    }
+    if more {
+        return Fact::Unreadable { gap: unfinished("cloudwatch:DescribeAlarms", region) };
     }
     Fact::Read { value: facts }
 }

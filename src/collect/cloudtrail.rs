@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::{Clients, gap};
+use super::{Clients, gap, unfinished};
 use crate::inventory::Gap;
 
 /// LookupEvents allows 2 requests per second per account and Region.
@@ -63,6 +63,9 @@ pub async fn lookup_kms_events(
     };
     let mut out = Lookup::default();
     let mut token: Option<String> = None;
+    // Tokens already followed: an endpoint that repeats one would
+    // otherwise be asked the same page forever.
+    let mut followed = std::collections::HashSet::new();
     let mut last: Option<Instant> = None;
     loop {
         let wait = wait_before(last, Instant::now(), interval);
@@ -97,9 +100,14 @@ pub async fn lookup_kms_events(
                 sink(record);
             }
         }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return out;
+        token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        match &token {
+            None => return out,
+            Some(t) if !followed.insert(t.clone()) => {
+                out.gap = Some(unfinished("cloudtrail:LookupEvents", region));
+                return out;
+            }
+            Some(_) => {}
         }
     }
 }

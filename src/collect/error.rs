@@ -48,6 +48,27 @@ where
     Gap { operation: operation.to_string(), resource: resource.to_string(), code, message }
 }
 
+/// A listing the endpoint did not end: its last page named a next page
+/// that was not read, because the page token repeated one already asked
+/// for (the SDK's paginators stop there without an error) or because the
+/// page said it was truncated without saying where to go on. What was
+/// listed is then not the whole list: a gap, never a complete answer.
+pub fn unfinished(operation: &str, resource: &str) -> Gap {
+    let message = "the listing did not end: a page named a next page that cannot be read (a repeated page token, or truncated without one)";
+    tracing::warn!(operation, resource, code = "IncompleteListing", "{message}");
+    Gap {
+        operation: operation.to_string(),
+        resource: resource.to_string(),
+        code: "IncompleteListing".to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// Whether a page names a next one (a non-empty token).
+pub fn names_next(token: Option<&str>) -> bool {
+    token.is_some_and(|t| !t.is_empty())
+}
+
 /// The innermost cause of an error, in words ("Connection refused (os error
 /// 111)"), without the layers of SDK types around it.
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {

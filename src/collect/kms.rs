@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Run, gap};
+use super::{Run, gap, names_next, unfinished};
 use crate::inventory::{Fact, Gap, GrantSummary, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, Rotation};
 
 /// Every alias of a Region by the ARN of the key it names: one paginated
@@ -12,9 +12,11 @@ use crate::inventory::{Fact, Gap, GrantSummary, KeyDetails, KeyLookup, KeyMetada
 pub async fn list_aliases(run: &Run<'_>, region: &str) -> Option<Vec<(String, String)>> {
     let mut pages = run.clients.kms(region).list_aliases().limit(100).into_paginator().send();
     let mut out = Vec::new();
+    let mut more = false;
     while let Some(page) = run.page("kms:ListAliases", region, pages.next()).await {
         match page {
             Ok(page) => {
+                more = page.truncated() || names_next(page.next_marker());
                 for alias in page.aliases() {
                     let (Some(name), Some(arn), Some(target)) =
                         (alias.alias_name(), alias.alias_arn(), alias.target_key_id())
@@ -33,6 +35,12 @@ pub async fn list_aliases(run: &Run<'_>, region: &str) -> Option<Vec<(String, St
                 return None;
             }
         }
+    }
+    if more {
+        // Aliases are a display aid: a partial list would name some keys
+        // and not others, so none are shown.
+        tracing::warn!("{} (keys are shown by ARN only)", unfinished("kms:ListAliases", region).describe());
+        return None;
     }
     Some(out)
 }
@@ -183,11 +191,18 @@ async fn policy(run: &Run<'_>, client: &aws_sdk_kms::Client, plan: &DetailPlan) 
 async fn grants(run: &Run<'_>, client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<GrantSummary> {
     let mut pages = client.list_grants().key_id(&plan.arn).limit(100).into_paginator().send();
     let mut grants = Vec::new();
+    let mut more = false;
     while let Some(page) = run.page("kms:ListGrants", &plan.arn, pages.next()).await {
         match page {
-            Ok(page) => grants.extend(page.grants().iter().cloned()),
+            Ok(page) => {
+                more = page.truncated() || names_next(page.next_marker());
+                grants.extend(page.grants().iter().cloned());
+            }
             Err(err) => return Fact::Unreadable { gap: gap("kms:ListGrants", &plan.arn, &err) },
         }
+    }
+    if more {
+        return Fact::Unreadable { gap: unfinished("kms:ListGrants", &plan.arn) };
     }
     let mut summary = GrantSummary { total: grants.len() as u64, ..GrantSummary::default() };
     for g in &grants {

@@ -33,6 +33,7 @@ use crate::inventory::{
 };
 
 pub use error::gap;
+use error::{names_next, unfinished};
 
 /// What to look at.
 #[derive(Debug, Clone, Default)]

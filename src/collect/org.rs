@@ -55,19 +55,26 @@ pub async fn list_accounts(config: &SdkConfig) -> (Result<Vec<OrgAccount>, Gap>,
     let mut pages = client.list_accounts().into_paginator().send();
     let mut out = Vec::new();
     let mut requests = 0;
+    let mut more = false;
     while let Some(page) = pages.next().await {
         requests += 1;
         match page {
-            Ok(page) => out.extend(page.accounts().iter().filter_map(|a| {
-                let state = a
-                    .state()
-                    .map(|s| s.as_str().to_string())
-                    .or_else(|| a.status().map(|s| s.as_str().to_string()))
-                    .unwrap_or_default();
-                Some(OrgAccount { id: a.id()?.to_string(), name: a.name().map(str::to_string), state })
-            })),
+            Ok(page) => {
+                more = super::names_next(page.next_token());
+                out.extend(page.accounts().iter().filter_map(|a| {
+                    let state = a
+                        .state()
+                        .map(|s| s.as_str().to_string())
+                        .or_else(|| a.status().map(|s| s.as_str().to_string()))
+                        .unwrap_or_default();
+                    Some(OrgAccount { id: a.id()?.to_string(), name: a.name().map(str::to_string), state })
+                }));
+            }
             Err(e) => return (Err(super::gap("organizations:ListAccounts", "organization", &e)), requests),
         }
+    }
+    if more {
+        return (Err(super::unfinished("organizations:ListAccounts", "organization")), requests);
     }
     (Ok(out), requests)
 }
@@ -120,12 +127,19 @@ pub async fn enabled_regions(config: &SdkConfig, account: &str) -> (Result<Vec<S
         .send();
     let mut regions = Vec::new();
     let mut requests = 0;
+    let mut more = false;
     while let Some(page) = pages.next().await {
         requests += 1;
         match page {
-            Ok(page) => regions.extend(page.regions().iter().filter_map(|r| r.region_name().map(str::to_string))),
+            Ok(page) => {
+                more = super::names_next(page.next_token());
+                regions.extend(page.regions().iter().filter_map(|r| r.region_name().map(str::to_string)));
+            }
             Err(e) => return (Err(super::gap("account:ListRegions", account, &e)), requests),
         }
+    }
+    if more {
+        return (Err(super::unfinished("account:ListRegions", account)), requests);
     }
     regions.sort();
     (Ok(regions), requests)
