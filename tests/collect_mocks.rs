@@ -178,14 +178,18 @@ async fn list_clusters_follows_every_page() {
         })
         .output(|| ListClustersOutput::builder().cluster_arns("arn:aws:ecs:us-east-1:123456789012:cluster/b").build())
         .build();
-    let describe =
-        mock!(aws_sdk_ecs::Client::describe_clusters).match_requests(|r| r.clusters().len() == 2).then_output(|| {
-            DescribeClustersOutput::builder().clusters(cluster("a", None)).clusters(cluster("b", None)).build()
+    let describe = mock!(aws_sdk_ecs::Client::describe_clusters)
+        .match_requests(|r| r.clusters().len() == 1)
+        .then_compute_output(|r| {
+            let name = r.clusters()[0].rsplit('/').next().unwrap().to_string();
+            DescribeClustersOutput::builder().clusters(cluster(&name, None)).build()
         });
     let m = mocks(&[&pages, &describe], &[]);
     let inv = run(&m, &[]).await;
     assert_eq!(pages.num_calls(), 2);
-    assert_eq!(describe.num_calls(), 1, "both pages' clusters in one DescribeClusters call");
+    // Each page is described as it comes (a page holds at most 100
+    // clusters, DescribeClusters's batch), not after the last page.
+    assert_eq!(describe.num_calls(), 2, "one DescribeClusters per page");
     let names: Vec<&str> = inv.clusters.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["a", "b"]);
 }
@@ -883,5 +887,6 @@ async fn clusters_listing_that_repeats_its_token_is_a_scope_gap() {
         inv.gaps
     );
     assert_eq!(pages.num_calls(), 2);
+    assert_eq!(inv.clusters.len(), 1, "a cluster listed twice is described once");
     assert_eq!(report(&inv).verdict, Verdict::Unknown, "clusters were left out: never a pass");
 }

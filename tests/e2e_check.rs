@@ -451,6 +451,23 @@ fn keys_are_described_before_the_last_services_are_listed() {
     assert!(first_key < last_list, "first DescribeKey at {first_key}, last ListServices returned at {last_list}");
 }
 
+#[test]
+fn each_page_of_clusters_is_described_while_the_next_is_listed() {
+    // More than 100 clusters take two ListClusters pages (the emulator
+    // pages as ECS does: tests/emulator/ecs_pinning.py); the first page's
+    // clusters are described while the second is still being listed.
+    let stats = fleet_through_proxy("8", 50);
+    let log = stats["log"].as_array().unwrap();
+    let spans = |op: &str| -> Vec<(f64, f64)> {
+        log.iter().filter(|e| e[0] == op).map(|e| (e[1].as_f64().unwrap(), e[2].as_f64().unwrap())).collect()
+    };
+    let pages = spans("ListClusters");
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    let last_page_end = pages.iter().map(|p| p.1).fold(0.0, f64::max);
+    let first_describe = spans("DescribeClusters").iter().map(|d| d.0).fold(f64::MAX, f64::min);
+    assert!(first_describe < last_page_end, "first DescribeClusters at {first_describe}, last page at {last_page_end}");
+}
+
 /// A targeted run through the proxy, with KMS reached under another host
 /// name (`localhost`) than ECS, so that each has its own connection pool as
 /// kms.REGION.amazonaws.com and ecs.REGION.amazonaws.com do. Returns the

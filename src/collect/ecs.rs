@@ -43,6 +43,26 @@ pub async fn list_clusters(run: &Run<'_>, region: &str) -> Result<Vec<String>, G
     Ok(arns)
 }
 
+/// One page of a Region's cluster ARNs (at most 100, DescribeClusters's
+/// batch), and the token of the next page, if any: a whole-Region run
+/// describes each page as it comes instead of waiting for the last.
+pub async fn list_clusters_page(
+    run: &Run<'_>,
+    region: &str,
+    token: Option<String>,
+) -> Result<(Vec<String>, Option<String>), Gap> {
+    let slot = run.call("ecs:ListClusters", region).await;
+    let answer = run.clients.ecs(region).list_clusters().max_results(100).set_next_token(token).send().await;
+    drop(slot);
+    match answer {
+        Ok(out) => {
+            let next = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+            Ok((out.cluster_arns.unwrap_or_default(), next))
+        }
+        Err(e) => Err(gap("ecs:ListClusters", region, &e)),
+    }
+}
+
 /// The batches of at most 100 that DescribeClusters takes.
 pub fn batches(refs: &[String]) -> impl Iterator<Item = Vec<String>> + '_ {
     refs.chunks(DESCRIBE_CLUSTERS_BATCH).map(<[String]>::to_vec)

@@ -472,7 +472,8 @@ impl<'a> Run<'a> {
 /// What one finished piece of collection work brought back.
 enum Done {
     Identity(Option<crate::report::Identity>),
-    Listed(String, Result<Vec<String>, crate::inventory::Gap>),
+    /// One page of a Region's clusters, and the token of the next page.
+    Listed(String, Result<(Vec<String>, Option<String>), crate::inventory::Gap>),
     Described(Vec<Cluster>),
     Services {
         region: String,
@@ -511,6 +512,10 @@ struct Pipeline<'r, 's> {
     /// asked for there, or up front in a targeted run).
     aliases_asked: BTreeSet<String>,
     aliases: BTreeMap<String, Vec<String>>,
+    /// (Region, ListClusters page token) already followed.
+    list_tokens: BTreeSet<(String, String)>,
+    /// Cluster ARNs listed so far.
+    listed: BTreeSet<String>,
     gaps: Vec<crate::inventory::Gap>,
     identity: Option<crate::report::Identity>,
     missing_services: Vec<MissingService>,
@@ -856,6 +861,8 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
         alarms: BTreeMap::new(),
         aliases_asked: BTreeSet::new(),
         aliases: BTreeMap::new(),
+        list_tokens: BTreeSet::new(),
+        listed: BTreeSet::new(),
         gaps: Vec::new(),
         identity: None,
         missing_services: Vec::new(),
@@ -869,7 +876,7 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
         for region in &scope.regions {
             let region = region.clone();
             p.push(async move {
-                let listed = ecs::list_clusters(run, &region).await;
+                let listed = ecs::list_clusters_page(run, &region, None).await;
                 Done::Listed(region, listed)
             });
         }
@@ -920,10 +927,25 @@ async fn pipeline<'r, 's: 'r>(run: &'r Run<'r>, scope: &'s Scope) -> Pipeline<'r
     while let Some(done) = p.work.next().await {
         match done {
             Done::Identity(identity) => p.identity = identity,
-            Done::Listed(region, Ok(arns)) => {
+            Done::Listed(region, Ok((mut arns, next))) => {
+                // Each page is described as it comes, while the next is
+                // listed; a cluster an endpoint lists twice, once.
+                arns.retain(|arn| p.listed.insert(arn.clone()));
                 p.describe_clusters(&region, &arns);
                 for arn in &arns {
                     p.read_services(&region, arn);
+                }
+                if let Some(token) = next {
+                    if p.list_tokens.insert((region.clone(), token.clone())) {
+                        p.push(async move {
+                            let listed = ecs::list_clusters_page(run, &region, Some(token)).await;
+                            Done::Listed(region, listed)
+                        });
+                    } else {
+                        // An endpoint naming a page already asked for would be
+                        // asked for it forever: the listing did not end.
+                        p.gaps.push(error::unfinished("ecs:ListClusters", &region));
+                    }
                 }
             }
             Done::Listed(_, Err(gap)) => p.gaps.push(gap),

@@ -9,8 +9,8 @@ request and counts the requests in flight. The bound of a case is
 
 where the critical round trips are those that must follow one another
 (DescribeClusters, then the key reads: 2 for a targeted run whose cluster
-key is a key ARN; ListClusters, DescribeClusters, the key reads for a
-fleet), and requests / concurrency is how many full waves of requests the
+key is a key ARN; for a fleet, the ListClusters pages of 100 clusters, then
+the last page's DescribeClusters and key reads), and requests / concurrency is how many full waves of requests the
 in-flight limit allows; in the TLS cases (the proxy speaks HTTPS and
 answers each new connection's handshake HANDSHAKE_MS late) one handshake is
 added, the first connection's, which nothing can avoid. Each live case also
@@ -242,6 +242,13 @@ def seed_org(endpoint, accounts, regions, clusters):
                     "managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": key}})
 
 
+def fleet_rtts(clusters):
+    """The round trips that follow one another in a whole-Region run: the
+    ListClusters pages (100 clusters each), then the last page's
+    DescribeClusters, then its keys' reads."""
+    return -(-clusters // 100) + 2
+
+
 def main(endpoint, binary):
     seed_org(endpoint, 50, ["ap-south-1", "sa-east-1"], 10)
     seed_targeted(endpoint, "us-west-2")
@@ -263,12 +270,13 @@ def main(endpoint, binary):
         "targeted --cluster C, TLS": live(binary, tls, "us-west-2", ["--cluster", "target"], 2),
         "targeted --cluster C --service S, TLS, 1 ms handshake": live(
             binary, tls_fast, "us-west-2", ["--cluster", "target", "--service", "api"], 2),
-        "fleet 200 clusters / 20 keys, TLS": live(binary, tls, "eu-west-1", [], 3),
-        # ListClusters, DescribeClusters (with ListServices alongside), the key reads.
-        "fleet 200 clusters / 20 keys": live(binary, proxy, "eu-west-1", [], 3),
-        "fleet 1,000 clusters / 100 keys": live(binary, proxy, "eu-central-1", [], 3),
-        "fleet 1,000 clusters / 100 keys, --concurrency 16": live(binary, proxy, "eu-central-1", [], 3, 16),
-        "fleet 1,000 clusters / 100 keys, --concurrency 64": live(binary, proxy, "eu-central-1", [], 3, 64),
+        "fleet 200 clusters / 20 keys, TLS": live(binary, tls, "eu-west-1", [], fleet_rtts(200)),
+        # ListClusters (one page per 100 clusters, one after the other), then the
+        # last page's DescribeClusters (with ListServices alongside), its key reads.
+        "fleet 200 clusters / 20 keys": live(binary, proxy, "eu-west-1", [], fleet_rtts(200)),
+        "fleet 1,000 clusters / 100 keys": live(binary, proxy, "eu-central-1", [], fleet_rtts(1000)),
+        "fleet 1,000 clusters / 100 keys, --concurrency 16": live(binary, proxy, "eu-central-1", [], fleet_rtts(1000), 16),
+        "fleet 1,000 clusters / 100 keys, --concurrency 64": live(binary, proxy, "eu-central-1", [], fleet_rtts(1000), 64),
         # ListAccounts, AssumeRole, ListClusters, DescribeClusters, the key reads.
         "organization 50 accounts x 2 Regions x 10 clusters": live(
             binary, proxy, "ap-south-1",

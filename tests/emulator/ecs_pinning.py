@@ -9,13 +9,17 @@ models so that:
 
 - a new service's deployment records the cluster's current key;
 - `update-service --force-new-deployment` records the cluster's key again;
-- a deployment's task counts follow its service's (moto leaves them at 0).
+- a deployment's task counts follow its service's (moto leaves them at 0);
+- ListClusters pages as ECS does (`maxResults`, at most 100, and `nextToken`;
+  moto returns every cluster at once), so that listings of more than 100
+  clusters take more than one page here too.
 
 Everything else is moto's. Written against the pinned moto version
 (tests/emulator/requirements.txt); `install()` fails loudly if moto changes.
 """
 
-from moto.ecs import models
+from moto.core.responses import ActionResult
+from moto.ecs import models, responses
 
 
 def _cluster_key(backend, cluster_name):
@@ -63,3 +67,18 @@ def install():
 
     backend_class.create_service = create_service
     backend_class.update_service = update_service
+
+    response_class = responses.EC2ContainerServiceResponse
+    if not hasattr(response_class, "list_clusters"):
+        raise RuntimeError("moto's ECS responses have no list_clusters: tests/emulator/ecs_pinning.py needs updating")
+
+    def list_clusters(self):
+        arns = self.ecs_backend.list_clusters()
+        size = min(int(self._get_param("maxResults") or 100), 100)
+        start = int(self._get_param("nextToken") or 0)
+        page = {"clusterArns": arns[start:start + size]}
+        if start + size < len(arns):
+            page["nextToken"] = str(start + size)
+        return ActionResult(page)
+
+    response_class.list_clusters = list_clusters
