@@ -890,3 +890,21 @@ async fn clusters_listing_that_repeats_its_token_is_a_scope_gap() {
     assert_eq!(inv.clusters.len(), 1, "a cluster listed twice is described once");
     assert_eq!(report(&inv).verdict, Verdict::Unknown, "clusters were left out: never a pass");
 }
+
+#[tokio::test]
+async fn describe_key_answering_for_another_key_is_not_returned() {
+    // Asked for KEY, a misbehaving endpoint describes OLD_KEY (enabled): the
+    // key asked for was not described, so its state is unknown, never "Enabled".
+    let other = mock!(aws_sdk_kms::Client::describe_key).then_output(|| {
+        DescribeKeyOutput::builder().key_metadata(key_metadata(KeyState::Enabled).arn(OLD_KEY).build().unwrap()).build()
+    });
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&other]);
+    let inv = run(&m, &["prod"]).await;
+    let record = inv.keys.values().next().expect("the key was asked for");
+    assert!(
+        matches!(&record.describe, KeyLookup::Unreadable { gap } if gap.code == "NotReturned"),
+        "{:?}",
+        record.describe
+    );
+    assert_eq!(report(&inv).clusters[0].verdict, Verdict::Unknown);
+}

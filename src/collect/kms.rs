@@ -99,6 +99,17 @@ async fn describe(run: &Run<'_>, region: &str, reference: &str) -> KeyLookup {
     drop(slot);
     match answer {
         Ok(output) => match output.key_metadata() {
+            Some(m) if !answers(reference, m) => KeyLookup::Unreadable {
+                gap: Gap {
+                    operation: "kms:DescribeKey".to_string(),
+                    resource: reference.to_string(),
+                    code: "NotReturned".to_string(),
+                    message: format!(
+                        "DescribeKey answered for another key ({}), not the one asked for",
+                        m.arn().or(Some(m.key_id())).unwrap_or_default()
+                    ),
+                },
+            },
             Some(m) => KeyLookup::Found { metadata: Box::new(metadata(m)) },
             None => KeyLookup::Unreadable {
                 gap: Gap {
@@ -114,6 +125,20 @@ async fn describe(run: &Run<'_>, region: &str, reference: &str) -> KeyLookup {
         },
         Err(err) => KeyLookup::Unreadable { gap: gap("kms:DescribeKey", reference, &err) },
     }
+}
+
+/// Whether DescribeKey's answer is about the key asked for: a key ARN or a
+/// bare key id names exactly one key, and an answer about another is a
+/// fact requested but not returned. (An alias may point at any key: its
+/// answer cannot be checked this way.)
+fn answers(reference: &str, m: &aws_sdk_kms::types::KeyMetadata) -> bool {
+    if reference.starts_with("alias/") || reference.contains(":alias/") {
+        return true;
+    }
+    if reference.starts_with("arn:") {
+        return m.arn().is_some_and(|arn| arn.eq_ignore_ascii_case(reference));
+    }
+    m.key_id().eq_ignore_ascii_case(reference)
 }
 
 fn timestamp(t: &aws_sdk_kms::primitives::DateTime) -> Option<jiff::Timestamp> {
