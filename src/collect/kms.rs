@@ -61,8 +61,10 @@ const WARM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 /// warming one; in a busy fleet run there are none, and nothing is sent.
 /// Only over TLS: on a plain-HTTP endpoint (a local emulator or proxy) a
 /// new connection costs no handshake, and the calls would buy nothing.
+/// Once per Region in a run: every account's clients share the pool.
+/// Tried once, given up after 3 s.
 pub async fn warm(run: &Run<'_>, region: &str) {
-    if !run.clients.warm_kms() {
+    if !run.clients.warm_kms() || !run.shared.first_warm(region) {
         return;
     }
     let slots: Vec<_> = std::iter::from_fn(|| run.spare_call("kms:ListAliases", region)).take(KEY_READS - 1).collect();

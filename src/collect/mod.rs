@@ -278,6 +278,9 @@ pub(crate) struct Shared<'a> {
     owners: BTreeMap<String, &'a dyn Clients>,
     keys_asked: Mutex<BTreeSet<(String, String)>>,
     details_asked: Mutex<BTreeSet<String>>,
+    /// Regions whose KMS connections were opened ahead of need: once per
+    /// run, the pool being every account's.
+    warmed: Mutex<BTreeSet<String>>,
     throttled: Vec<&'a dyn Clients>,
     progress: Progress,
 }
@@ -304,6 +307,7 @@ impl<'a> Shared<'a> {
             owners,
             keys_asked: Mutex::default(),
             details_asked: Mutex::default(),
+            warmed: Mutex::default(),
             throttled: clients,
             progress,
         }
@@ -334,6 +338,12 @@ impl<'a> Shared<'a> {
     /// Whether `key` was not asked for yet (and marks it asked).
     fn first_ask(&self, key: (String, String)) -> bool {
         self.keys_asked.lock().unwrap_or_else(|e| e.into_inner()).insert(key)
+    }
+
+    /// Whether `region`'s KMS connections were not opened ahead yet (and
+    /// marks them opened).
+    fn first_warm(&self, region: &str) -> bool {
+        self.warmed.lock().unwrap_or_else(|e| e.into_inner()).insert(region.to_string())
     }
 
     fn first_details(&self, arn: &str) -> bool {
