@@ -908,3 +908,52 @@ async fn describe_key_answering_for_another_key_is_not_returned() {
     );
     assert_eq!(report(&inv).clusters[0].verdict, Verdict::Unknown);
 }
+
+/// Clients as over TLS: connections worth opening ahead of need.
+struct OverTls<'a>(&'a Mocks);
+
+impl Clients for OverTls<'_> {
+    fn ecs(&self, region: &str) -> aws_sdk_ecs::Client {
+        self.0.ecs(region)
+    }
+    fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        self.0.kms(region)
+    }
+    fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+        self.0.cloudtrail(region)
+    }
+    fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        self.0.cloudwatch(region)
+    }
+    fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
+        self.0.logs(region)
+    }
+    fn warm_kms(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn kms_connections_are_opened_ahead_once_per_region_for_all_accounts() {
+    use ecs_key_preflight::collect::{Unit, collect_units};
+    let m = mocks(&[&describe_clusters(vec![cluster("prod", Some(KEY))])], &[&describe_key_by_arn()]);
+    let tls = OverTls(&m);
+    let scope = Scope {
+        regions: vec![REGION.into()],
+        clusters: vec!["prod".into()],
+        services: vec![],
+        skip_services: true,
+        alarms: false,
+    };
+    let unit = |account: &str| Unit {
+        account: Some(account.to_string()),
+        name: None,
+        clients: Ok(&tls as &dyn Clients),
+        regions: vec![REGION.into()],
+        caller: false,
+    };
+    let units = vec![unit("111111111111"), unit("222222222222")];
+    let inv = collect_units(units, &scope, &CollectOptions::default(), "2026-11-30T12:00:00Z".parse().unwrap()).await;
+    // Each account's ListAliases, and three more of one entry for the Region's pool, once.
+    assert_eq!(inv.api_calls["kms:ListAliases"], 2 + 3, "{:?}", inv.api_calls);
+}
