@@ -31,7 +31,6 @@ Usage: proxy.py UPSTREAM_URL [--delay-ms N] [--tls-cert FILE --tls-key FILE [--c
 import argparse
 import http.client
 import json
-import signal
 import socket
 import ssl
 import sys
@@ -39,6 +38,8 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import lifecycle
 
 STATE = {"lock": threading.Lock(), "in_flight": 0, "max": 0, "requests": 0, "connections": 0, "log": [], "rules": []}
 START = time.monotonic()
@@ -196,13 +197,7 @@ def main() -> None:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"READY {server.server_address[1]}", flush=True)
-    if args.forever:
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        stop.wait()
-    else:
-        sys.stdin.read()
+    lifecycle.wait(args.forever)
     server.shutdown()
 
 

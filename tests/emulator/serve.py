@@ -1,29 +1,26 @@
 """Run a moto server for the tests and the demo.
 
-Prints "READY <port>" once the server answers HTTP. By default it then waits
-on stdin: the test binary holds the other end of that pipe, and when it exits
-(even on a panic or a kill) the pipe closes, stdin reads EOF, and the server
-stops. No PID files, no orphaned servers. With --forever (the Makefile's
-emulator-start) it runs until it is sent SIGTERM.
+Prints "READY <port>" once the server answers HTTP, then lives as
+lifecycle.py says: until stdin closes (the test binary holding the pipe
+exits), or with --forever (the Makefile's emulator-start) until SIGTERM.
 
-The ECS behaviour moto lacks (deployments that remember their key) is added
-by ecs_pinning.py.
+The ECS behaviour moto lacks (deployments that remember their key, paged
+ListClusters) is added by ecs_pinning.py.
 
 Usage: serve.py [--port N] [--forever]
 """
 
 import argparse
 import os
-import signal
 import socket
 import sys
-import threading
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ecs_pinning  # noqa: E402
+import lifecycle  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
 
@@ -59,13 +56,7 @@ def main() -> None:
                 sys.exit(1)
             time.sleep(0.1)
     print(f"READY {port}", flush=True)
-    if args.forever:
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        stop.wait()
-    else:
-        sys.stdin.read()
+    lifecycle.wait(args.forever)
     server.stop()
 
 
