@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aws_sdk_ecs::types::ClusterField;
 use futures_util::future::join_all;
 
-use super::{Run, gap, names_next, unfinished};
+use super::{Run, gap, names_next};
 use crate::inventory::{
     Arn, Cluster, ClusterKey, ClusterLookup, Deployment, Fact, Gap, KeyRole, MissingService, Service,
     key_lookup_reference,
@@ -26,21 +26,14 @@ pub async fn list_all(run: &Run<'_>, regions: &[String]) -> Vec<(String, Result<
 /// Every cluster ARN of one Region (every page).
 pub async fn list_clusters(run: &Run<'_>, region: &str) -> Result<Vec<String>, Gap> {
     let mut pages = run.clients.ecs(region).list_clusters().max_results(100).into_paginator().send();
-    let mut arns = Vec::new();
-    let mut more = false;
-    while let Some(page) = run.page("ecs:ListClusters", region, pages.next()).await {
-        match page {
-            Ok(page) => {
-                more = names_next(page.next_token());
-                arns.extend(page.cluster_arns().iter().cloned());
-            }
-            Err(e) => return Err(gap("ecs:ListClusters", region, &e)),
-        }
-    }
-    if more {
-        return Err(unfinished("ecs:ListClusters", region));
-    }
-    Ok(arns)
+    run.every_page(
+        "ecs:ListClusters",
+        region,
+        &mut pages,
+        |p| p.cluster_arns().to_vec(),
+        |p| names_next(p.next_token()),
+    )
+    .await
 }
 
 /// One page of a Region's cluster ARNs (at most 100, DescribeClusters's
@@ -216,21 +209,14 @@ pub async fn services_of(
 async fn list_services(run: &Run<'_>, region: &str, cluster_arn: &str) -> Result<Vec<String>, Gap> {
     let mut pages =
         run.clients.ecs(region).list_services().cluster(cluster_arn).max_results(100).into_paginator().send();
-    let mut arns = Vec::new();
-    let mut more = false;
-    while let Some(page) = run.page("ecs:ListServices", cluster_arn, pages.next()).await {
-        match page {
-            Ok(page) => {
-                more = names_next(page.next_token());
-                arns.extend(page.service_arns().iter().cloned());
-            }
-            Err(e) => return Err(gap("ecs:ListServices", cluster_arn, &e)),
-        }
-    }
-    if more {
-        return Err(unfinished("ecs:ListServices", cluster_arn));
-    }
-    Ok(arns)
+    run.every_page(
+        "ecs:ListServices",
+        cluster_arn,
+        &mut pages,
+        |p| p.service_arns().to_vec(),
+        |p| names_next(p.next_token()),
+    )
+    .await
 }
 
 async fn describe_services(

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Run, gap, names_next, unfinished};
+use super::{Run, gap, names_next};
 use crate::inventory::{Fact, Gap, GrantSummary, KeyDetails, KeyLookup, KeyMetadata, KeyRecord, Rotation};
 
 /// Every alias of a Region by the ARN of the key it names: one paginated
@@ -11,38 +11,29 @@ use crate::inventory::{Fact, Gap, GrantSummary, KeyDetails, KeyLookup, KeyMetada
 /// are a display aid, so the failure is logged and the report shows ARNs.
 pub async fn list_aliases(run: &Run<'_>, region: &str) -> Option<Vec<(String, String)>> {
     let mut pages = run.clients.kms(region).list_aliases().limit(100).into_paginator().send();
-    let mut out = Vec::new();
-    let mut more = false;
-    while let Some(page) = run.page("kms:ListAliases", region, pages.next()).await {
-        match page {
-            Ok(page) => {
-                more = page.truncated() || names_next(page.next_marker());
-                for alias in page.aliases() {
-                    let (Some(name), Some(arn), Some(target)) =
-                        (alias.alias_name(), alias.alias_arn(), alias.target_key_id())
-                    else {
-                        continue;
-                    };
-                    // arn:aws:kms:REGION:ACCOUNT:alias/NAME names the key's
-                    // account and Region; the target is a bare key id.
-                    let Some((prefix, _)) = arn.split_once(":alias/") else { continue };
-                    out.push((format!("{prefix}:key/{target}"), name.to_string()));
-                }
-            }
-            Err(e) => {
-                let g = gap("kms:ListAliases", region, &e);
-                tracing::warn!("{} (keys are shown by ARN only)", g.describe());
-                return None;
-            }
+    let aliases = |page: &aws_sdk_kms::operation::list_aliases::ListAliasesOutput| -> Vec<(String, String)> {
+        page.aliases()
+            .iter()
+            .filter_map(|alias| {
+                let (name, arn, target) = (alias.alias_name()?, alias.alias_arn()?, alias.target_key_id()?);
+                // arn:aws:kms:REGION:ACCOUNT:alias/NAME names the key's
+                // account and Region; the target is a bare key id.
+                let (prefix, _) = arn.split_once(":alias/")?;
+                Some((format!("{prefix}:key/{target}"), name.to_string()))
+            })
+            .collect()
+    };
+    let listed = run
+        .every_page("kms:ListAliases", region, &mut pages, aliases, |p| p.truncated() || names_next(p.next_marker()));
+    match listed.await {
+        Ok(out) => Some(out),
+        // Aliases are a display aid (a partial list, which would name some
+        // keys and not others, included): the report shows ARNs.
+        Err(g) => {
+            tracing::warn!("{} (keys are shown by ARN only)", g.describe());
+            None
         }
     }
-    if more {
-        // Aliases are a display aid: a partial list would name some keys
-        // and not others, so none are shown.
-        tracing::warn!("{} (keys are shown by ARN only)", unfinished("kms:ListAliases", region).describe());
-        return None;
-    }
-    Some(out)
 }
 
 /// Connections to a KMS endpoint worth having open when a key's reads go
@@ -217,20 +208,17 @@ async fn policy(run: &Run<'_>, client: &aws_sdk_kms::Client, plan: &DetailPlan) 
 
 async fn grants(run: &Run<'_>, client: &aws_sdk_kms::Client, plan: &DetailPlan) -> Fact<GrantSummary> {
     let mut pages = client.list_grants().key_id(&plan.arn).limit(100).into_paginator().send();
-    let mut grants = Vec::new();
-    let mut more = false;
-    while let Some(page) = run.page("kms:ListGrants", &plan.arn, pages.next()).await {
-        match page {
-            Ok(page) => {
-                more = page.truncated() || names_next(page.next_marker());
-                grants.extend(page.grants().iter().cloned());
-            }
-            Err(err) => return Fact::Unreadable { gap: gap("kms:ListGrants", &plan.arn, &err) },
-        }
-    }
-    if more {
-        return Fact::Unreadable { gap: unfinished("kms:ListGrants", &plan.arn) };
-    }
+    let listed = run.every_page(
+        "kms:ListGrants",
+        &plan.arn,
+        &mut pages,
+        |p| p.grants().to_vec(),
+        |p| p.truncated() || names_next(p.next_marker()),
+    );
+    let grants = match listed.await {
+        Ok(grants) => grants,
+        Err(gap) => return Fact::Unreadable { gap },
+    };
     let mut summary = GrantSummary { total: grants.len() as u64, ..GrantSummary::default() };
     for g in &grants {
         let grantee = g.grantee_principal().or(g.grantee_service_principal()).unwrap_or_default();

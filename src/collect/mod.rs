@@ -464,6 +464,23 @@ impl<'a> Run<'a> {
         page
     }
 
+    /// Every page of one listing, each page a request under the limit
+    /// ([`Run::page`]), as [`every_page`] collects them.
+    pub(crate) async fn every_page<O, E, T, I>(
+        &self,
+        operation: &str,
+        resource: &str,
+        pages: &mut Pages<O, E>,
+        items: impl Fn(&O) -> I,
+        more: impl Fn(&O) -> bool,
+    ) -> Result<Vec<T>, crate::inventory::Gap>
+    where
+        I: IntoIterator<Item = T>,
+        E: aws_sdk_kms::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        every_page(Some(self), operation, resource, pages, items, more).await.0
+    }
+
     /// The KMS client for a key: its owner's when the owner is an account
     /// of the run, else this account's.
     pub(crate) fn kms_for(&self, reference: &str, region: &str) -> aws_sdk_kms::Client {
@@ -477,6 +494,51 @@ impl<'a> Run<'a> {
         self.shared.active.fetch_sub(1, Ordering::Relaxed);
         self.shared.released.notify_waiters();
     }
+}
+
+/// An SDK paginator's stream of pages.
+pub(crate) type Pages<O, E> = aws_smithy_async::future::pagination_stream::PaginationStream<
+    Result<O, aws_sdk_kms::error::SdkError<E, aws_sdk_kms::config::http::HttpResponse>>,
+>;
+
+/// Every page of one listing, as one list of what `items` takes from each
+/// page, with the number of requests made; each page under `run`'s limit
+/// when there is one. Fails closed: an error on any page is its gap, and
+/// so is a listing that did not end, whose last page still names a next
+/// one (`more`): the SDK's paginators stop there without an error when an
+/// endpoint repeats a page token, which would read as the whole list.
+pub(crate) async fn every_page<O, E, T, I>(
+    run: Option<&Run<'_>>,
+    operation: &str,
+    resource: &str,
+    pages: &mut Pages<O, E>,
+    items: impl Fn(&O) -> I,
+    more: impl Fn(&O) -> bool,
+) -> (Result<Vec<T>, crate::inventory::Gap>, u64)
+where
+    I: IntoIterator<Item = T>,
+    E: aws_sdk_kms::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let (mut out, mut requests, mut unended) = (Vec::new(), 0, false);
+    loop {
+        let page = match run {
+            Some(run) => run.page(operation, resource, pages.next()).await,
+            None => pages.next().await,
+        };
+        let Some(page) = page else { break };
+        requests += 1;
+        match page {
+            Ok(page) => {
+                unended = more(&page);
+                out.extend(items(&page));
+            }
+            Err(e) => return (Err(gap(operation, resource, &e)), requests),
+        }
+    }
+    if unended {
+        return (Err(unfinished(operation, resource)), requests);
+    }
+    (Ok(out), requests)
 }
 
 /// What one finished piece of collection work brought back.

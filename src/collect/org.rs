@@ -53,30 +53,23 @@ pub async fn caller(config: &SdkConfig) -> Result<Identity, Gap> {
 pub async fn list_accounts(config: &SdkConfig) -> (Result<Vec<OrgAccount>, Gap>, u64) {
     let client = aws_sdk_organizations::Client::new(config);
     let mut pages = client.list_accounts().into_paginator().send();
-    let mut out = Vec::new();
-    let mut requests = 0;
-    let mut more = false;
-    while let Some(page) = pages.next().await {
-        requests += 1;
-        match page {
-            Ok(page) => {
-                more = super::names_next(page.next_token());
-                out.extend(page.accounts().iter().filter_map(|a| {
-                    let state = a
-                        .state()
-                        .map(|s| s.as_str().to_string())
-                        .or_else(|| a.status().map(|s| s.as_str().to_string()))
-                        .unwrap_or_default();
-                    Some(OrgAccount { id: a.id()?.to_string(), name: a.name().map(str::to_string), state })
-                }));
-            }
-            Err(e) => return (Err(super::gap("organizations:ListAccounts", "organization", &e)), requests),
-        }
-    }
-    if more {
-        return (Err(super::unfinished("organizations:ListAccounts", "organization")), requests);
-    }
-    (Ok(out), requests)
+    let accounts = |page: &aws_sdk_organizations::operation::list_accounts::ListAccountsOutput| -> Vec<OrgAccount> {
+        page.accounts()
+            .iter()
+            .filter_map(|a| {
+                let state = a
+                    .state()
+                    .map(|s| s.as_str().to_string())
+                    .or_else(|| a.status().map(|s| s.as_str().to_string()))
+                    .unwrap_or_default();
+                Some(OrgAccount { id: a.id()?.to_string(), name: a.name().map(str::to_string), state })
+            })
+            .collect()
+    };
+    let more = |page: &aws_sdk_organizations::operation::list_accounts::ListAccountsOutput| {
+        super::names_next(page.next_token())
+    };
+    super::every_page(None, "organizations:ListAccounts", "organization", &mut pages, accounts, more).await
 }
 
 /// The ARN of role `role_name` in `account`, in the caller's partition.
@@ -125,24 +118,19 @@ pub async fn enabled_regions(config: &SdkConfig, account: &str) -> (Result<Vec<S
         .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
         .into_paginator()
         .send();
-    let mut regions = Vec::new();
-    let mut requests = 0;
-    let mut more = false;
-    while let Some(page) = pages.next().await {
-        requests += 1;
-        match page {
-            Ok(page) => {
-                more = super::names_next(page.next_token());
-                regions.extend(page.regions().iter().filter_map(|r| r.region_name().map(str::to_string)));
-            }
-            Err(e) => return (Err(super::gap("account:ListRegions", account, &e)), requests),
-        }
-    }
-    if more {
-        return (Err(super::unfinished("account:ListRegions", account)), requests);
-    }
-    regions.sort();
-    (Ok(regions), requests)
+    let regions = |page: &aws_sdk_account::operation::list_regions::ListRegionsOutput| -> Vec<String> {
+        page.regions().iter().filter_map(|r| r.region_name().map(str::to_string)).collect()
+    };
+    let more =
+        |page: &aws_sdk_account::operation::list_regions::ListRegionsOutput| super::names_next(page.next_token());
+    let (listed, requests) = super::every_page(None, "account:ListRegions", account, &mut pages, regions, more).await;
+    (
+        listed.map(|mut regions| {
+            regions.sort();
+            regions
+        }),
+        requests,
+    )
 }
 
 #[cfg(test)]
