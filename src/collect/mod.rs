@@ -386,9 +386,7 @@ impl<'a> Run<'a> {
         loop {
             // Created before the check, so that a release in between is not missed.
             let released = shared.released.notified();
-            let active = shared.active.load(Ordering::Relaxed).max(1);
-            let share = shared.concurrency.div_ceil(active);
-            if self.mine.load(Ordering::Relaxed) < share {
+            if self.within_share() {
                 break;
             }
             released.await;
@@ -400,6 +398,13 @@ impl<'a> Run<'a> {
             Err(_) => unreachable!("the in-flight semaphore is never closed"),
         };
         self.hold(permit)
+    }
+
+    /// Whether this account holds fewer places than its fair share:
+    /// ceil(N / k) while k accounts are still being read.
+    fn within_share(&self) -> bool {
+        let active = self.shared.active.load(Ordering::Relaxed).max(1);
+        self.mine.load(Ordering::Relaxed) < self.shared.concurrency.div_ceil(active)
     }
 
     /// A place taken: counted in flight.
@@ -416,12 +421,10 @@ impl<'a> Run<'a> {
     /// Requests waiting at the semaphore hold its queue: a place released
     /// while they wait goes to them, never here.
     fn spare_slot(&self) -> Option<Slot<'_>> {
-        let shared = self.shared;
-        let share = shared.concurrency.div_ceil(shared.active.load(Ordering::Relaxed).max(1));
-        if self.mine.load(Ordering::Relaxed) >= share {
+        if !self.within_share() {
             return None;
         }
-        let permit = shared.limit.try_acquire().ok()?;
+        let permit = self.shared.limit.try_acquire().ok()?;
         self.mine.fetch_add(1, Ordering::Relaxed);
         Some(self.hold(permit))
     }
